@@ -1,0 +1,140 @@
+"""The standalone training loop: Pointcept's Trainer protocol (hooks, comm_info, storage) on one device."""
+from __future__ import annotations
+
+import os
+from functools import partial
+
+import torch
+from tensorboardX import SummaryWriter
+
+from ..utils.device import default_device, to_device
+from ..utils.seed import seed_worker
+from .builder import DATASETS, HOOKS, TRAINERS, build_model
+from .collate import collate_fn, point_collate_fn
+from .hooks import HookBase
+from .logger import get_root_logger
+from .optim import build_optimizer, build_scheduler
+from .storage import EventStorage
+
+
+class TrainerBase:
+    """The hook loop: before_train, then per epoch before_epoch / (before_step, run_step, after_step)* / after_epoch."""
+
+    def __init__(self) -> None:
+        self.hooks: list[HookBase] = []
+        self.epoch = self.start_epoch = self.max_epoch = 0
+        self.comm_info: dict = {}
+        self.storage = EventStorage()
+
+    def register_hooks(self, hook_cfgs) -> None:
+        for cfg in hook_cfgs:
+            hook = HOOKS.build(cfg)
+            if not isinstance(hook, HookBase):
+                raise TypeError(f"hook {cfg['type']} must derive from HookBase, got {type(hook).__name__}")
+            hook.trainer = self
+            self.hooks.append(hook)
+
+    def call_hooks(self, stage: str) -> None:
+        for hook in self.hooks:
+            getattr(hook, stage)()
+
+    def train(self) -> None:
+        self.call_hooks("before_train")
+        for self.epoch in range(self.start_epoch, self.max_epoch):
+            self.model.train()
+            self.data_iterator = enumerate(self.epoch_loader())
+            self.call_hooks("before_epoch")
+            for self.comm_info["iter"], self.comm_info["input_dict"] in self.data_iterator:
+                self.call_hooks("before_step")
+                self.run_step()
+                self.call_hooks("after_step")
+            self.call_hooks("after_epoch")
+            self.storage.reset_histories()
+        self.after_train()
+
+    def after_train(self) -> None:
+        self.call_hooks("after_train")
+
+    def epoch_loader(self):
+        return self.train_loader
+
+    def run_step(self) -> None:
+        raise NotImplementedError
+
+
+@TRAINERS.register_module("DefaultTrainer")
+class Trainer(TrainerBase):
+    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; follows `cfg.device` ("auto": CUDA if visible)."""
+
+    def __init__(self, cfg) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.max_epoch = cfg.eval_epoch
+        self.best_metric_value = -float("inf")
+        self.logger = get_root_logger(os.path.join(cfg.save_path, "train.log"), file_mode="a" if cfg.resume else "w")
+        self.logger.info(f"Save path: {cfg.save_path}")
+        self.logger.info(f"Config:\n{cfg.pretty_text}")
+        self.device = default_device(cfg.get("device", "auto"))
+        self.model = self.build_model()
+        self.writer = SummaryWriter(cfg.save_path)
+        self.train_loader = self.build_train_loader()
+        self.val_loader = self.build_val_loader()
+        self.optimizer = self.build_optimizer()
+        self.scheduler = self.build_scheduler()
+        self.scaler = self.build_scaler()
+        self.register_hooks(cfg.hooks)
+
+    def build_model(self) -> torch.nn.Module:
+        model = build_model(self.cfg.model).to(self.device)
+        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        self.logger.info(f"Model {self.cfg.model['type']} on {self.device}: {n_params} trainable parameters")
+        return model
+
+    def build_train_loader(self):
+        dataset = DATASETS.build(self.cfg.data.train)
+        # a generator reseeded per epoch makes the data order a function of (seed, epoch), so resume replays it
+        self.loader_generator = torch.Generator()
+        return torch.utils.data.DataLoader(
+            dataset, batch_size=self.cfg.batch_size_per_gpu, shuffle=True, generator=self.loader_generator,
+            num_workers=self.cfg.num_worker_per_gpu, worker_init_fn=seed_worker,
+            collate_fn=partial(point_collate_fn, mix_prob=self.cfg.mix_prob),
+            drop_last=len(dataset) > self.cfg.batch_size_per_gpu)
+
+    def epoch_loader(self):
+        self.loader_generator.manual_seed(self.cfg.seed + self.epoch)
+        return self.train_loader
+
+    def build_val_loader(self):
+        if not self.cfg.evaluate:
+            return None
+        dataset = DATASETS.build(self.cfg.data.val)
+        return torch.utils.data.DataLoader(dataset, batch_size=self.cfg.batch_size_val_per_gpu, shuffle=False,
+                                           num_workers=self.cfg.num_worker_per_gpu, collate_fn=collate_fn)
+
+    def build_optimizer(self):
+        return build_optimizer(self.cfg.optimizer, self.model, self.cfg.get("param_dicts"))
+
+    def build_scheduler(self):
+        steps = len(self.train_loader) * self.cfg.eval_epoch // self.cfg.get("gradient_accumulation_steps", 1)
+        self.cfg.scheduler.total_steps = max(steps, 1)
+        return build_scheduler(self.cfg.scheduler, self.optimizer)
+
+    def build_scaler(self):
+        if self.cfg.enable_amp and self.device.type == "cuda":
+            return torch.amp.GradScaler("cuda")
+        return None
+
+    def run_step(self) -> None:
+        input_dict = to_device(self.comm_info["input_dict"], self.device)
+        self.optimizer.zero_grad(set_to_none=True)
+        output = self.model(input_dict)
+        output["loss"].backward()
+        if self.cfg.clip_grad is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
+        self.optimizer.step()
+        self.scheduler.step()
+        self.comm_info["model_output_dict"] = output
+
+    def after_train(self) -> None:
+        super().after_train()
+        self.writer.close()

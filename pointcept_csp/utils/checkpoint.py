@@ -1,0 +1,41 @@
+"""Atomic checkpoint writes: a reader sees the old file or the complete new one, never a torn one."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+import torch
+
+
+def atomic_save(obj: Any, path: str) -> None:
+    """`torch.save` to a temp file in the same folder, fsync, then `os.replace` onto `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp_path = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_path, path)
+    except BaseException:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+        raise
+
+
+def load_checkpoint(path: str, map_location: str | torch.device = "cpu", weights_only: bool = True) -> dict:
+    """Load a checkpoint dict with a clear error for missing or unreadable files.
+
+    `weights_only=True` (default) unpickles tensors and plain python values only; a checkpoint written by
+    other code that holds arbitrary objects needs `weights_only=False`, which runs its pickled code: trust it first.
+    """
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        return torch.load(path, map_location=map_location, weights_only=weights_only)
+    except Exception as e:
+        hint = " (if you trust the file, load it with weights_only=False)" if weights_only else ""
+        raise RuntimeError(f"checkpoint {path} could not be read ({type(e).__name__}: {e}); "
+                           f"it may be truncated or hold objects other than tensors{hint}") from e
