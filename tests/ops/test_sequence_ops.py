@@ -1,0 +1,189 @@
+"""Sequence ops: chunked PyTorch == token-loop reference (float64, values, final states, every gradient), per-sample
+resets == running samples alone, one long sequence == samples run one after another carrying the state."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from pointcept_csp.ops import (
+    gated_delta_rule,
+    gated_delta_rule_reference,
+    short_conv,
+    short_conv_reference,
+    ssd,
+    ssd_reference,
+)
+from tests._utils import assert_close, requires_cuda
+
+# ragged batches: a length-1 sample, boundaries exactly on chunk edges (64, 128), odd lengths
+LENGTHS = [pytest.param([1, 64, 63, 66], id="L1-64-63-66"), pytest.param([130], id="L130"),
+           pytest.param([64, 128, 3], id="L64-128-3")]
+
+
+def cu(lengths, device="cpu"):
+    return F.pad(torch.tensor(lengths, device=device).cumsum(0), (1, 0))
+
+
+def gdr_inputs(T, H=2, K=8, V=6, n_seq=1, dtype=torch.float64, device="cpu"):
+    kw = dict(dtype=dtype, device=device)
+    q, k = (F.normalize(torch.randn(1, T, H, K, **kw), dim=-1) for _ in range(2))
+    v, g, beta = torch.randn(1, T, H, V, **kw), F.logsigmoid(torch.randn(1, T, H, **kw)), torch.rand(1, T, H, **kw)
+    init = torch.randn(n_seq, H, K, V, **kw)
+    return [x.requires_grad_() for x in (q, k, v, g, beta, init)]
+
+
+def ssd_inputs(T, H=4, P=3, G=2, N=5, n_seq=1, dtype=torch.float64, device="cpu"):
+    kw = dict(dtype=dtype, device=device)
+    x, dt = torch.randn(1, T, H, P, **kw), F.softplus(torch.randn(1, T, H, **kw))
+    A, B, C, D = -torch.rand(H, **kw) - 0.1, torch.randn(1, T, G, N, **kw), torch.randn(1, T, G, N, **kw), torch.randn(H, **kw)
+    init = torch.randn(n_seq, H, P, N, **kw)
+    return [t.requires_grad_() for t in (x, dt, A, B, C, D, init)]
+
+
+def run_gdr(fn, inputs, **kw):
+    q, k, v, g, beta, init = inputs
+    return fn(q, k, v, g, beta, initial_state=init, output_final_state=True, **kw)
+
+
+def run_ssd(fn, inputs, **kw):
+    x, dt, A, B, C, D, init = inputs
+    return fn(x, dt, A, B, C, D=D, initial_state=init, output_final_state=True, **kw)
+
+
+def check_against_reference(run, fn, ref, inputs, names, atol, **kw):
+    out, final = run(fn, inputs, **kw)
+    ref_out, ref_final = run(ref, inputs, **{k: v for k, v in kw.items() if k != "backend"})
+    assert_close("o", out, ref_out, atol=atol)
+    assert_close("final_state", final, ref_final, atol=atol)
+    do, dfinal = torch.randn_like(out), torch.randn_like(final)
+    grads = torch.autograd.grad((out * do).sum() + (final * dfinal).sum(), inputs)
+    ref_grads = torch.autograd.grad((ref_out * do).sum() + (ref_final * dfinal).sum(), inputs)
+    for name, grad, ref_grad in zip(names, grads, ref_grads):
+        assert_close(name, grad, ref_grad, atol=atol * 10)
+
+
+@pytest.mark.parametrize("resets", [True, False], ids=["reset", "csp"])
+@pytest.mark.parametrize("lengths", LENGTHS)
+def test_gated_delta_torch_matches_reference(lengths, resets):
+    inputs = gdr_inputs(sum(lengths), n_seq=len(lengths) if resets else 1)
+    check_against_reference(run_gdr, gated_delta_rule, gated_delta_rule_reference, inputs,
+                            ["dq", "dk", "dv", "dg", "dbeta", "dh0"], 1e-10,
+                            cu_seqlens=cu(lengths) if resets else None, backend="torch")
+
+
+@pytest.mark.parametrize("resets", [True, False], ids=["reset", "csp"])
+@pytest.mark.parametrize("lengths", LENGTHS)
+def test_ssd_torch_matches_reference(lengths, resets):
+    inputs = ssd_inputs(sum(lengths), n_seq=len(lengths) if resets else 1)
+    check_against_reference(run_ssd, ssd, ssd_reference, inputs, ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"], 1e-10,
+                            cu_seqlens=cu(lengths) if resets else None, backend="torch")
+
+
+@pytest.mark.parametrize("op", ["gdr", "ssd"])
+def test_packed_resets_equal_samples_run_alone(op):
+    lengths = [70, 1, 5]
+    if op == "gdr":
+        inputs, run, fn = gdr_inputs(sum(lengths), n_seq=3), run_gdr, gated_delta_rule
+    else:
+        inputs, run, fn = ssd_inputs(sum(lengths), n_seq=3), run_ssd, ssd
+    out, final = run(fn, inputs, cu_seqlens=cu(lengths), backend="torch")
+    token_inputs, shared = inputs[:-1], []
+    if op == "ssd":  # A and D are per-head parameters, not per-token
+        token_inputs, shared = [inputs[0], inputs[1], inputs[3], inputs[4]], [inputs[2], inputs[5]]
+    pieces = [t.split(lengths, dim=1) for t in token_inputs]
+    for n in range(len(lengths)):
+        per_token = [p[n] for p in pieces]
+        args = per_token if op == "gdr" else [per_token[0], per_token[1], shared[0], per_token[2], per_token[3], shared[1]]
+        alone, alone_final = run(fn, args + [inputs[-1][n:n + 1]], backend="torch")
+        sl = slice(sum(lengths[:n]), sum(lengths[:n + 1]))
+        assert_close(f"o[{n}]", out[:, sl], alone, atol=1e-12)
+        assert_close(f"final[{n}]", final[n:n + 1], alone_final, atol=1e-12)
+
+
+def test_one_sequence_equals_samples_in_turn_carrying_state():
+    lengths = [40, 90]
+    q, k, v, g, beta, init = gdr_inputs(sum(lengths))
+    whole, whole_final = gated_delta_rule(q, k, v, g, beta, initial_state=init, output_final_state=True)
+    state, outs = init, []
+    for piece in zip(*(t.split(lengths, dim=1) for t in (q, k, v, g, beta))):
+        out, state = gated_delta_rule(*piece, initial_state=state, output_final_state=True)
+        outs.append(out)
+    assert_close("o", whole, torch.cat(outs, dim=1), atol=1e-12)
+    assert_close("final_state", whole_final, state, atol=1e-12)
+    # and with per-sample resets the second sample forgets the first
+    reset, _ = gated_delta_rule(q, k, v, g, beta, cu_seqlens=cu(lengths))
+    alone, _ = gated_delta_rule(*(t[:, lengths[0]:] for t in (q, k, v, g, beta)))
+    assert_close("o[1] reset", reset[:, lengths[0]:], alone, atol=1e-12)
+    assert (whole[:, lengths[0]:] - alone).abs().max() > 1e-3
+
+
+def test_references_pass_gradcheck():
+    q, k, v, g, beta, init = gdr_inputs(5, H=1, K=3, V=2, n_seq=2)
+    c = cu([2, 3])
+    assert torch.autograd.gradcheck(lambda *x: gated_delta_rule_reference(*x, cu_seqlens=c)[0], (q, k, v, g, beta))
+    x, dt, A, B, C, D, _ = ssd_inputs(4, H=2, P=2, G=1, N=2)
+    assert torch.autograd.gradcheck(lambda *a: ssd_reference(*a[:5], D=a[5])[0], (x, dt, A, B, C, D))
+
+
+@pytest.mark.parametrize("width", [2, 4])
+def test_short_conv_matches_reference_and_does_not_leak(width):
+    lengths = [3, 1, 7]
+    x = torch.randn(1, sum(lengths), 5, dtype=torch.float64, requires_grad=True)
+    weight = torch.randn(5, width, dtype=torch.float64, requires_grad=True)
+    bias = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    out = short_conv(x, weight, bias, cu_seqlens=cu(lengths))
+    ref = short_conv_reference(x, weight, bias, cu_seqlens=cu(lengths))
+    assert_close("y", out, ref, atol=1e-12)
+    dy = torch.randn_like(out)
+    for name, a, b in zip(["dx", "dw", "db"], torch.autograd.grad((out * dy).sum(), (x, weight, bias)),
+                          torch.autograd.grad((ref * dy).sum(), (x, weight, bias))):
+        assert_close(name, a, b, atol=1e-12)
+    # changing the first sample leaves later samples untouched; without resets it leaks
+    changed = x.detach().clone()
+    changed[:, :3] += 1.0
+    assert_close("later samples", short_conv(changed, weight, bias, cu_seqlens=cu(lengths))[:, 3:], out[:, 3:], atol=0)
+    assert (short_conv(changed, weight, bias)[:, 3:] - short_conv(x, weight, bias)[:, 3:]).abs().max() > 1e-3
+
+
+def test_bad_inputs_raise_clear_errors():
+    q, k, v, g, beta, _ = gdr_inputs(6)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        gated_delta_rule(q, k, v, g, beta, cu_seqlens=torch.tensor([0, 3, 3, 6]))
+    with pytest.raises(ValueError, match="end at the token count 6"):
+        gated_delta_rule(q, k, v, g, beta, cu_seqlens=torch.tensor([0, 5]))
+    with pytest.raises(ValueError, match=r"beta must have shape \(1, 6, 2\)"):
+        gated_delta_rule(q, k, v, g, beta[:, :5])
+    with pytest.raises(ValueError, match="supports backends"):
+        gated_delta_rule(q, k, v, g, beta, backend="mamba")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        gated_delta_rule(q, k, v, g, beta, backend="triton")
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA tensors only|needs the package"):
+            gated_delta_rule(q, k, v, g, beta, backend="fla")
+
+
+@requires_cuda
+@pytest.mark.parametrize("resets", [True, False], ids=["reset", "csp"])
+def test_fla_gated_delta_matches_torch_on_gpu(resets):
+    pytest.importorskip("fla")
+    lengths = [100, 1, 333]
+    inputs = gdr_inputs(sum(lengths), H=4, K=64, V=64, n_seq=len(lengths) if resets else 1, dtype=torch.float32,
+                        device="cuda")
+    kw = dict(cu_seqlens=cu(lengths, "cuda") if resets else None)
+    out, final = run_gdr(gated_delta_rule, inputs, backend="fla", **kw)
+    ref, ref_final = run_gdr(gated_delta_rule, inputs, backend="torch", **kw)
+    for name, a, b in (("o", out, ref), ("final", final, ref_final)):
+        rel = ((a - b).norm() / b.norm()).item()
+        assert rel < 1e-3, f"{name}: relative error {rel:.2e}"
+
+
+@requires_cuda
+@pytest.mark.parametrize("backend", ["fla", "mamba"])
+def test_gpu_ssd_matches_torch(backend):
+    pytest.importorskip("fla" if backend == "fla" else "mamba_ssm")
+    lengths = [100, 1, 333]
+    inputs = ssd_inputs(sum(lengths), H=4, P=64, G=1, N=64, n_seq=1, dtype=torch.float32, device="cuda")
+    x, dt, A, B, C, D, _ = inputs
+    out, _ = ssd(x, dt, A, B, C, D=D, cu_seqlens=cu(lengths, "cuda"), backend=backend)
+    ref, _ = ssd(x, dt, A, B, C, D=D, cu_seqlens=cu(lengths, "cuda"), backend="torch")
+    rel = ((out - ref).norm() / ref.norm()).item()
+    assert rel < 1e-3, f"relative error {rel:.2e}"

@@ -1,0 +1,184 @@
+"""Benchmark the sequence ops: forward and forward+backward time and peak memory, torch backend vs token-loop
+reference, CSP (one sequence) vs independent mode (state reset per sample); on a GPU also fla/mamba vs torch.
+
+Each case runs in a fresh subprocess (peak RSS is per process), once with glibc's default allocator and once with
+`MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` (freed buffers kept, no page-fault churn). One thread.
+
+    python tools/bench/bench_ops.py                       # T = 4k, 16k, 64k; reference up to 16k
+    python tools/bench/bench_ops.py --lengths 4096 --json exp/bench/ops.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def make_inputs(op: str, T: int, device: str):
+    import torch
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    kw = dict(device=device)
+    if op == "gated_delta":
+        H, K = 2, 64
+        q, k = (F.normalize(torch.randn(1, T, H, K, **kw), dim=-1) for _ in range(2))
+        args = [q, k, torch.randn(1, T, H, K, **kw), F.logsigmoid(torch.randn(1, T, H, **kw)), torch.rand(1, T, H, **kw)]
+    else:
+        H, P, N = 4, 64, 64
+        args = [torch.randn(1, T, H, P, **kw), F.softplus(torch.randn(1, T, H, **kw)), -torch.rand(H, **kw),
+                torch.randn(1, T, 1, N, **kw), torch.randn(1, T, 1, N, **kw)]
+    return [a.requires_grad_() for a in args]
+
+
+def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int) -> dict:
+    """Time one case in this process; returns seconds (median of repeats) and peak memory in MiB."""
+    import torch
+
+    from pointcept_csp import ops
+
+    torch.set_num_threads(1)
+    device = "cuda" if impl in ("fla", "mamba") or (impl == "torch-cuda") else "cpu"
+    backend = "torch" if impl == "torch-cuda" else impl
+    inputs = make_inputs(op, T, device)
+    cu = None
+    if mode == "independent":
+        bounds = [round(i * T / samples) for i in range(samples + 1)]
+        cu = torch.tensor(bounds, device=device)
+    fn = {"gated_delta": {"reference": ops.gated_delta_rule_reference},
+          "ssd": {"reference": ops.ssd_reference}}[op].get(impl)
+    if fn is None:
+        entry = ops.gated_delta_rule if op == "gated_delta" else ops.ssd
+        fn = lambda *a, **k: entry(*a, backend=backend, **k)  # noqa: E731
+
+    def sync():
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    def forward():
+        with torch.no_grad():
+            fn(*inputs, cu_seqlens=cu)
+        sync()
+
+    def forward_backward():
+        out, _ = fn(*inputs, cu_seqlens=cu)
+        out.sum().backward()
+        sync()
+
+    result = {}
+    for name, step in (("fwd", forward), ("fwd_bwd", forward_backward)):
+        base = rss_bytes()
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+            base = torch.cuda.memory_allocated()
+        step()  # warm-up; its peak is the step's peak
+        peak = (torch.cuda.max_memory_allocated() if device == "cuda"
+                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
+        times = []
+        for _ in range(repeats):
+            tic = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - tic)
+        result[name] = statistics.median(times)
+        result[name + "_mem_mib"] = max(peak, 0) / 2**20
+    return result
+
+
+def run_case(op, impl, T, mode, samples, repeats, allocator) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **ALLOCATORS[allocator])
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", op, impl, str(T), mode, str(samples), str(repeats)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"case {op}/{impl}/{T}/{mode} failed:\n{proc.stderr[-3000:]}")
+    return dict(op=op, impl=impl, T=T, mode=mode, allocator=allocator, **json.loads(proc.stdout.strip().splitlines()[-1]))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--ops", nargs="+", default=["gated_delta", "ssd"])
+    parser.add_argument("--lengths", nargs="+", type=int, default=[4096, 16384, 65536])
+    parser.add_argument("--reference-max", type=int, default=16384, help="longest T for the token-loop reference")
+    parser.add_argument("--samples", type=int, default=8, help="samples per batch in independent mode")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", default=os.path.join(ROOT, "exp", "bench", "ops.json"))
+    args = parser.parse_args()
+    if args.worker:
+        op, impl, T, mode, samples, repeats = args.worker
+        print(json.dumps(worker(op, impl, int(T), mode, int(samples), int(repeats))))
+        return
+
+    import torch
+
+    impls = ["torch"]
+    if torch.cuda.is_available():
+        impls += ["torch-cuda", "fla"] + (["mamba"] if "ssd" in args.ops else [])
+    rows = []
+    for allocator in ALLOCATORS:
+        for op in args.ops:
+            for T in args.lengths:
+                for impl in impls + (["reference"] if T <= args.reference_max else []):
+                    if impl == "mamba" and op != "ssd":
+                        continue
+                    for mode in ("csp", "independent"):
+                        if impl == "reference" and mode == "independent":
+                            continue
+                        repeats = 1 if impl == "reference" else args.repeats
+                        try:
+                            row = run_case(op, impl, T, mode, args.samples, repeats, allocator)
+                        except RuntimeError as e:
+                            print(f"skipped: {e}", file=sys.stderr)
+                            continue
+                        rows.append(row)
+                        print(f"{allocator:8s} {op:12s} {impl:10s} T={T:6d} {mode:11s} fwd {row['fwd']:8.3f}s "
+                              f"fwd+bwd {row['fwd_bwd']:8.3f}s  peak {row['fwd_bwd_mem_mib']:8.1f} MiB", flush=True)
+    print_ratios(rows)
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as f:
+        json.dump(rows, f, indent=1)
+    print(f"wrote {args.json}")
+
+
+def print_ratios(rows):
+    def get(**kw):
+        found = [r for r in rows if all(r[k] == v for k, v in kw.items())]
+        return found[0] if found else None
+
+    print("\nratios (same run, same allocator):")
+    for allocator in ALLOCATORS:
+        for op in sorted({r["op"] for r in rows}):
+            lengths = sorted({r["T"] for r in rows if r["op"] == op})
+            for T in lengths:
+                torch_csp = get(allocator=allocator, op=op, impl="torch", T=T, mode="csp")
+                indep = get(allocator=allocator, op=op, impl="torch", T=T, mode="independent")
+                ref = get(allocator=allocator, op=op, impl="reference", T=T, mode="csp")
+                parts = []
+                if ref and torch_csp:
+                    parts.append(f"reference/torch fwd+bwd {ref['fwd_bwd'] / torch_csp['fwd_bwd']:.1f}x")
+                if indep and torch_csp:
+                    parts.append(f"independent/CSP {indep['fwd_bwd'] / torch_csp['fwd_bwd']:.2f}x")
+                print(f"  {allocator:8s} {op:12s} T={T:6d} " + ", ".join(parts))
+            if len(lengths) >= 2:
+                lo, hi = lengths[-2], lengths[-1]
+                a, b = get(allocator=allocator, op=op, impl="torch", T=lo, mode="csp"), \
+                    get(allocator=allocator, op=op, impl="torch", T=hi, mode="csp")
+                if a and b:
+                    print(f"  {allocator:8s} {op:12s} time({hi})/time({lo}) = {b['fwd_bwd'] / a['fwd_bwd']:.2f}, "
+                          f"peak({hi})/peak({lo}) = {b['fwd_bwd_mem_mib'] / max(a['fwd_bwd_mem_mib'], 1e-9):.2f}")
+
+
+if __name__ == "__main__":
+    main()
