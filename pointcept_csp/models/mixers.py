@@ -1,0 +1,152 @@
+"""Token mixers over serialized point tokens: Gated DeltaNet (the paper's choice) and Mamba2.
+
+Both read packed tokens `[N, C]` in serialization order. `cu_seqlens=None` reads the whole batch as one sequence, so
+the recurrent state carries semantics from one sample into the next (CSP, the paper's F' = [f_11..f_1L, f_21..f_BL]);
+`cu_seqlens=[0, *offset]` resets the state at every sample start (independent mode: SPD student, inference).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from ..ops import Backend, gated_delta_rule, short_conv, ssd
+from .layers import RMSNorm, inverse_softplus, log_uniform_, trunc_normal_
+
+
+def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor | None:
+    """Boundaries of the token-reversed packed sequence."""
+    return None if cu_seqlens is None else (total - cu_seqlens).flip(0)
+
+
+class SequenceMixer(nn.Module):
+    """Base: `forward` runs `scan` over the tokens, and with `bidirectional` also over the reversed tokens (same
+    weights), summing both; each subclass implements `scan(x [1, N, C], cu_seqlens) -> [1, N, C]`."""
+
+    def __init__(self, bidirectional: bool = False) -> None:
+        super().__init__()
+        self.bidirectional = bidirectional
+
+    def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
+        x = feat.unsqueeze(0)
+        out = self.scan(x, cu_seqlens)
+        if self.bidirectional:
+            out = out + self.scan(x.flip(1), flip_cu_seqlens(cu_seqlens, x.shape[1])).flip(1)
+        return out.squeeze(0)
+
+    def scan(self, x: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class GatedDeltaNetMixer(SequenceMixer):
+    """Gated DeltaNet layer (Yang et al., arXiv:2412.06464), the paper's SSM ("an enhanced Mamba2").
+
+    Paper symbols: the recurrent state h_t = S_t `[H, K, V]`; A, B, C of h_t = f(A h_{t-1} + B f'_t), y_t = C h_t are
+    realised as the decay a_t = exp(g_t), g_t = -exp(`A_log`) * softplus(`a_proj`(x_t) + `dt_bias`), the write
+    k_t v_t^T with strength beta_t = sigmoid(`b_proj`(x_t)), and the read S_t^T q_t. q, k, v pass a causal short
+    conv + SiLU; q, k are L2-normalised; the output is per-head RMS-normalised, gated by SiLU(`g_proj`(x_t)).
+
+    Args:
+        channels (int): C. num_heads (int, Optional): H; C must divide by H (K = C / H). Default: 4.
+        expand_v (float, Optional): V = expand_v * K. Default: 1.
+        conv_size (int, Optional): short-conv width. Default: 4.
+        bidirectional (bool, Optional): add a reversed-order scan. Default: `False`.
+        backend (Backend, Optional): kernel of the recurrence, see `pointcept_csp.ops`. Default: `"auto"`.
+    """
+
+    def __init__(self, channels: int, num_heads: int = 4, expand_v: float = 1.0, conv_size: int = 4,
+                 bidirectional: bool = False, backend: Backend = "auto", device=None, dtype=None) -> None:
+        super().__init__(bidirectional)
+        if channels % num_heads != 0:
+            raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
+        dd = dict(device=device, dtype=dtype)
+        self.num_heads, self.head_k = num_heads, channels // num_heads
+        self.head_v = int(self.head_k * expand_v)
+        self.backend = backend
+        dk, dv = num_heads * self.head_k, num_heads * self.head_v
+        self.q_proj = nn.Linear(channels, dk, bias=False, **dd)
+        self.k_proj = nn.Linear(channels, dk, bias=False, **dd)
+        self.v_proj = nn.Linear(channels, dv, bias=False, **dd)
+        self.g_proj = nn.Linear(channels, dv, bias=False, **dd)
+        self.a_proj = nn.Linear(channels, num_heads, bias=False, **dd)
+        self.b_proj = nn.Linear(channels, num_heads, bias=False, **dd)
+        self.q_conv = nn.Parameter(torch.empty(dk, conv_size, **dd))
+        self.k_conv = nn.Parameter(torch.empty(dk, conv_size, **dd))
+        self.v_conv = nn.Parameter(torch.empty(dv, conv_size, **dd))
+        # Mamba2-style: A ~ U(1, 16), dt ~ logU(1e-3, 0.1) through softplus
+        self.A_log = nn.Parameter(torch.empty(num_heads, **dd).uniform_(1, 16).log())
+        self.dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(num_heads, **dd), 1e-3, 0.1)))
+        self.A_log._no_weight_decay = self.dt_bias._no_weight_decay = True
+        self.o_norm = RMSNorm(self.head_v, **dd)
+        self.o_proj = nn.Linear(dv, channels, bias=False, **dd)
+        for w in (self.q_conv, self.k_conv, self.v_conv):
+            nn.init.kaiming_uniform_(w, a=5 ** 0.5)
+        for lin in (self.q_proj, self.k_proj, self.v_proj, self.g_proj, self.a_proj, self.b_proj, self.o_proj):
+            trunc_normal_(lin.weight)
+
+    def scan(self, x: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
+        H, K, V = self.num_heads, self.head_k, self.head_v
+        T = x.shape[1]
+        q = short_conv(self.q_proj(x), self.q_conv, cu_seqlens=cu_seqlens).view(1, T, H, K)
+        k = short_conv(self.k_proj(x), self.k_conv, cu_seqlens=cu_seqlens).view(1, T, H, K)
+        v = short_conv(self.v_proj(x), self.v_conv, cu_seqlens=cu_seqlens).view(1, T, H, V)
+        g = -self.A_log.float().exp() * F.softplus(self.a_proj(x).float() + self.dt_bias)
+        beta = self.b_proj(x).sigmoid()
+        o, _ = gated_delta_rule(F.normalize(q, dim=-1), F.normalize(k, dim=-1), v, g.to(x.dtype), beta,
+                                cu_seqlens=cu_seqlens, backend=self.backend)
+        gate = self.g_proj(x).view(1, T, H, V)
+        return self.o_proj((self.o_norm(o) * F.silu(gate)).reshape(1, T, H * V))
+
+
+class Mamba2Mixer(SequenceMixer):
+    """Mamba2 layer (Dao & Gu, arXiv:2405.21060): in_proj -> (z, x, B, C, dt); causal conv + SiLU on x, B, C;
+    SSD scan h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T, y_t = C_t h_t + D x_t; RMSNorm(y * SiLU(z)); out_proj.
+
+    Args:
+        channels (int): C. state_size (int, Optional): N. Default: 64. head_dim (int, Optional): P. Default: 32.
+        expand (int, Optional): inner width = expand * C, split into heads of P. Default: 2.
+        conv_size (int, Optional): Default: 4. bidirectional (bool, Optional): Default: `False`.
+        backend (Backend, Optional): Default: `"auto"`.
+    """
+
+    def __init__(self, channels: int, state_size: int = 64, head_dim: int = 32, expand: int = 2, conv_size: int = 4,
+                 bidirectional: bool = False, backend: Backend = "auto", device=None, dtype=None) -> None:
+        super().__init__(bidirectional)
+        inner = expand * channels
+        if inner % head_dim != 0:
+            raise ValueError(f"expand * channels ({inner}) must be divisible by head_dim ({head_dim})")
+        dd = dict(device=device, dtype=dtype)
+        self.inner, self.state_size, self.head_dim = inner, state_size, head_dim
+        self.num_heads = inner // head_dim
+        self.backend = backend
+        self.in_proj = nn.Linear(channels, 2 * inner + 2 * state_size + self.num_heads, bias=False, **dd)
+        self.conv = nn.Parameter(torch.empty(inner + 2 * state_size, conv_size, **dd))
+        self.conv_bias = nn.Parameter(torch.zeros(inner + 2 * state_size, **dd))
+        self.A_log = nn.Parameter(torch.empty(self.num_heads, **dd).uniform_(1, 16).log())
+        self.dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(self.num_heads, **dd), 1e-3, 0.1)))
+        self.D = nn.Parameter(torch.ones(self.num_heads, **dd))
+        self.A_log._no_weight_decay = self.dt_bias._no_weight_decay = self.D._no_weight_decay = True
+        self.norm = RMSNorm(inner, **dd)
+        self.out_proj = nn.Linear(inner, channels, bias=False, **dd)
+        nn.init.kaiming_uniform_(self.conv, a=5 ** 0.5)
+        trunc_normal_(self.in_proj.weight)
+        trunc_normal_(self.out_proj.weight)
+
+    def scan(self, x: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
+        T, N, H, P = x.shape[1], self.state_size, self.num_heads, self.head_dim
+        z, xbc, dt = self.in_proj(x).split([self.inner, self.inner + 2 * N, H], dim=-1)
+        xbc = short_conv(xbc, self.conv, self.conv_bias, cu_seqlens=cu_seqlens)
+        xs, B, C = xbc.split([self.inner, N, N], dim=-1)
+        dt = F.softplus(dt + self.dt_bias)
+        y, _ = ssd(xs.reshape(1, T, H, P), dt, -self.A_log.exp(), B.view(1, T, 1, N), C.view(1, T, 1, N), D=self.D,
+                   cu_seqlens=cu_seqlens, backend=self.backend)
+        return self.out_proj(self.norm(y.reshape(1, T, self.inner) * F.silu(z)))
+
+
+MIXERS = {"gated_delta": GatedDeltaNetMixer, "mamba2": Mamba2Mixer}
+
+
+def build_mixer(kind: str, channels: int, **kwargs) -> SequenceMixer:
+    if kind not in MIXERS:
+        raise ValueError(f"mixer must be one of {sorted(MIXERS)}, got {kind!r}")
+    return MIXERS[kind](channels, **kwargs)

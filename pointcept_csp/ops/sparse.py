@@ -1,0 +1,114 @@
+"""Sparse neighbourhoods on integer grid coordinates in native torch: hashed lookup, submanifold convolution and
+grid pooling. Points of different samples never meet: the sample index is part of every key.
+
+This is the CPU path and the reference for GPU libraries (spconv's SubMConv3d computes the same product).
+"""
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+COORD_BITS = 16  # per axis; the sample index takes the bits above 3 * COORD_BITS
+
+
+def kernel_offsets(kernel_size: int = 3, device: torch.device | None = None) -> torch.Tensor:
+    """`[K^3, 3]` offsets in lexicographic (dx, dy, dz) order, e.g. (-1,-1,-1), (-1,-1,0), ..., (1,1,1)."""
+    r = kernel_size // 2
+    return torch.tensor(list(itertools.product(range(-r, r + 1), repeat=3)), device=device, dtype=torch.long)
+
+
+def grid_keys(grid_coord: torch.Tensor, batch: torch.Tensor, margin: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """Unique int64 keys for (sample, x, y, z); coordinates are shifted by `margin - min` so neighbours stay >= 0.
+
+    Returns the keys `[N]` and the shift that was applied `[3]` (use it for query coordinates).
+    """
+    if grid_coord.dim() != 2 or grid_coord.shape[1] != 3:
+        raise ValueError(f"grid_coord must be [N, 3], got {tuple(grid_coord.shape)}")
+    grid = grid_coord.long()
+    shift = margin - grid.min(dim=0).values if grid.numel() else grid.new_zeros(3)
+    grid = grid + shift
+    extent = int(grid.max()) + margin if grid.numel() else 0
+    if extent >= 1 << COORD_BITS:
+        raise ValueError(f"grid extent {extent} exceeds {1 << COORD_BITS} cells per axis; use a larger grid_size")
+    keys = (batch.long() << (3 * COORD_BITS)) | (grid[:, 0] << (2 * COORD_BITS)) | (grid[:, 1] << COORD_BITS) | grid[:, 2]
+    return keys, shift
+
+
+def neighbor_map(grid_coord: torch.Tensor, batch: torch.Tensor, kernel_size: int = 3) -> torch.Tensor:
+    """`[N, K^3]` index of the point at each kernel offset of every point (same sample), or -1 where empty.
+
+    Requires unique (sample, grid_coord) pairs; raises otherwise.
+    """
+    r = kernel_size // 2
+    keys, shift = grid_keys(grid_coord, batch, margin=r)
+    sorted_keys, order = keys.sort()
+    if sorted_keys.numel() > 1 and bool((sorted_keys[1:] == sorted_keys[:-1]).any()):
+        raise ValueError("neighbor_map needs one point per grid cell and sample; pool duplicates first")
+    offsets = kernel_offsets(kernel_size, grid_coord.device)
+    query = grid_coord.long()[:, None, :] + shift + offsets[None]  # [N, K^3, 3]
+    qkeys = (batch.long()[:, None] << (3 * COORD_BITS)) | (query[..., 0] << (2 * COORD_BITS)) \
+        | (query[..., 1] << COORD_BITS) | query[..., 2]
+    pos = torch.searchsorted(sorted_keys, qkeys).clamp(max=max(len(keys) - 1, 0))
+    found = sorted_keys[pos] == qkeys
+    return torch.where(found, order[pos], torch.full_like(pos, -1))
+
+
+def submanifold_conv(feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.Tensor,
+                     bias: torch.Tensor | None = None) -> torch.Tensor:
+    """out_i = sum_k W_k^T feat_{n(i, k)} over the existing neighbours n(i, k) of point i (+ bias).
+
+    Args:
+        feat: `[N, C_in]`; weight: `[K^3, C_in, C_out]`; neighbors: `[N, K^3]` from `neighbor_map`.
+    Returns: `[N, C_out]`.
+    """
+    if weight.shape[0] != neighbors.shape[1] or weight.shape[1] != feat.shape[1]:
+        raise ValueError(f"weight must be [K^3={neighbors.shape[1]}, C_in={feat.shape[1]}, C_out], "
+                         f"got {tuple(weight.shape)}")
+    out = feat.new_zeros(feat.shape[0], weight.shape[2])
+    for k in range(weight.shape[0]):
+        idx = neighbors[:, k]
+        valid = idx >= 0
+        if bool(valid.all()):
+            out = out + feat[idx] @ weight[k]
+        elif bool(valid.any()):
+            dst = valid.nonzero().squeeze(1)
+            out = out.index_add(0, dst, feat[idx[dst]] @ weight[k])
+    return out if bias is None else out + bias
+
+
+def submanifold_conv_reference(feat: torch.Tensor, weight: torch.Tensor, grid_coord: torch.Tensor,
+                               batch: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Brute force over all point pairs (O(N^2)); the ground truth for tests."""
+    kernel_size = round(weight.shape[0] ** (1 / 3))
+    r = kernel_size // 2
+    diff = grid_coord.long()[None, :, :] - grid_coord.long()[:, None, :]  # [i, j, 3]: offset of j from i
+    same = (batch[:, None] == batch[None, :]) & (diff.abs() <= r).all(-1)
+    k_index = ((diff + r) * torch.tensor([kernel_size ** 2, kernel_size, 1], device=feat.device)).sum(-1)
+    out = feat.new_zeros(feat.shape[0], weight.shape[2])
+    for i in range(feat.shape[0]):
+        js = same[i].nonzero().squeeze(1)
+        for j in js.tolist():
+            out[i] = out[i] + feat[j] @ weight[k_index[i, j]]
+    return out if bias is None else out + bias
+
+
+def grid_pool(grid_coord: torch.Tensor, batch: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Group points into cells of `stride` grid units per sample.
+
+    Returns `cluster [N]` (each point's parent), the parents' `grid_coord [M, 3]` (= floor(grid / stride)) and
+    `batch [M]`; parents are sorted by (sample, cell), so samples stay contiguous and in batch order.
+    """
+    coarse = torch.div(grid_coord.long(), stride, rounding_mode="floor")
+    keys, _ = grid_keys(coarse, batch, margin=0)
+    unique_keys, cluster = torch.unique(keys, sorted=True, return_inverse=True)
+    first = torch.full((unique_keys.numel(),), len(keys), dtype=torch.long, device=keys.device)
+    first = first.scatter_reduce(0, cluster, torch.arange(len(keys), device=keys.device), reduce="amin")
+    return cluster, coarse[first], batch[first]
+
+
+def segment_mean(x: torch.Tensor, index: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """Mean of the rows of `x [N, C]` that share `index [N]`, for segments 0..num_segments-1 (empty ones give 0)."""
+    sums = x.new_zeros(num_segments, x.shape[1]).index_add(0, index, x)
+    counts = torch.bincount(index, minlength=num_segments).clamp(min=1).to(x.dtype)
+    return sums / counts[:, None]

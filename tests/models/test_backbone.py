@@ -1,0 +1,114 @@
+"""CSP-SSM backbone: independent mode is batch-invariant, CSP mode propagates across samples, gradients reach every
+parameter, the encoder-only mode gives one level per sample, bad batches raise."""
+import pytest
+import torch
+
+import pointcept_csp  # noqa: F401
+from pointcept_csp import host
+from tests._utils import assert_close
+
+
+def scene(n, seed, extent=3.0, grid_size=0.1):
+    g = torch.Generator().manual_seed(seed)
+    coord = torch.rand(n, 3, generator=g) * extent
+    return dict(coord=coord, feat=torch.randn(n, 6, generator=g), grid_coord=(coord / grid_size).floor().long())
+
+
+def pack(*scenes):
+    out = {k: torch.cat([s[k] for s in scenes]) for k in ("coord", "feat", "grid_coord")}
+    out["offset"] = torch.tensor([len(s["coord"]) for s in scenes]).cumsum(0)
+    return out
+
+
+def build(**kw):
+    return host.build_model(dict(type="PointCSP-SSM-v1m1-test", in_channels=6, **kw))
+
+
+@pytest.mark.parametrize("mixer", ["gated_delta", "mamba2"])
+def test_independent_mode_output_does_not_depend_on_the_batch(mixer):
+    model = build(mixer=mixer, cross_sample=False).eval()
+    a, b, c = scene(700, 0), scene(500, 1), scene(300, 2)
+    with torch.no_grad():
+        alone = model(pack(a))["feat"]
+        for batch, start in ((pack(a, b), 0), (pack(b, a), 500), (pack(b, c, a), 800)):
+            assert_close("scene A", model(batch)["feat"][start:start + 700], alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_cross_sample_mode_propagates_state(bidirectional):
+    model = build(cross_sample=True, bidirectional=bidirectional).eval()
+    a, b = scene(700, 0), scene(500, 1)
+    with torch.no_grad():
+        b_alone = model(pack(b))["feat"]
+        b_second = model(pack(a, b))["feat"][700:]
+        assert (b_second - b_alone).abs().max() > 1e-3  # the state flowed from A into B
+        a_alone = model(pack(a))["feat"]
+        a_first = model(pack(a, b))["feat"][:700]
+        if bidirectional:
+            assert (a_first - a_alone).abs().max() > 1e-3  # the reversed scan carries B into A
+        else:
+            assert_close("first scene", a_first, a_alone, atol=1e-5)
+        # the per-call override runs the same weights independently
+        assert_close("override", model(pack(a, b), cross_sample=False)["feat"][700:], b_alone, atol=1e-5)
+
+
+def test_training_step_on_four_scenes_reaches_every_parameter():
+    model = build(drop_path=0.1).train()
+    batch = pack(*(scene(4000, s, extent=6.0, grid_size=0.08) for s in range(4)))
+    out = model(batch)
+    assert out["feat"].shape == (16000, 16)
+    (out["feat"].pow(2).mean() + sum(s["feat"].mean() for s in out["stages"])).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert missing == []
+
+
+def test_eval_is_repeatable_and_training_shuffles():
+    model = build(shuffle_tokens=True)
+    batch = pack(scene(600, 3))
+    model.eval()
+    with torch.no_grad():
+        assert torch.equal(model(batch)["feat"], model(batch)["feat"])
+        model.train()
+        assert (model(batch)["feat"] - model(batch)["feat"]).abs().max() > 0
+
+
+def test_encoder_mode_and_stages():
+    model = build(enc_mode=True).eval()
+    batch = pack(scene(600, 0), scene(400, 1), scene(200, 2))
+    out = model(batch)
+    assert out["feat"].shape[1] == 32 and len(out["offset"]) == 3
+    assert torch.equal(out["offset"][-1], torch.tensor(out["feat"].shape[0]))
+    assert [s["feat"].shape[1] for s in out["stages"]] == [16, 32]
+    for stage in out["stages"]:  # every input point maps to a stage point of its own sample
+        assert torch.equal(stage["batch"][stage["point_index"]], torch.repeat_interleave(torch.arange(3), torch.tensor([600, 400, 200])))
+
+
+def test_duplicate_cells_are_merged_and_broadcast_back():
+    model = build().eval()
+    s = scene(300, 0)
+    doubled = {k: torch.cat([v, v]) for k, v in s.items()}
+    with torch.no_grad():
+        out = model(pack(doubled))["feat"]
+        assert_close("duplicates share features", out[:300], out[300:], atol=0)
+        assert_close("same as unique", out[:300], model(pack(s))["feat"], atol=1e-5)
+
+
+def test_bad_batches_raise_clear_errors():
+    model = build(max_tokens=500)
+    s = scene(300, 0)
+    with pytest.raises(ValueError, match="in_channels=6"):
+        model(dict(pack(s), feat=torch.randn(300, 4)))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        model(dict(pack(s, s), offset=torch.tensor([300, 300, 600])))
+    with pytest.raises(ValueError, match="offset ends at 500"):
+        model(dict(pack(s), offset=torch.tensor([500])))
+    bad = dict(pack(s, s))
+    bad["coord"] = bad["coord"].clone()
+    bad["coord"][450, 1] = float("nan")
+    with pytest.raises(ValueError, match="coord has NaN/Inf values.*sample 1"):
+        model(bad)
+    with pytest.raises(ValueError, match="above max_tokens=500"):
+        model(pack(s, s))
+    model(pack(s, s), cross_sample=False)  # independent mode: each sequence is one sample, below the cap
+    with pytest.raises(KeyError, match="grid_coord"):
+        model({k: v for k, v in pack(s).items() if k != "grid_coord"})
