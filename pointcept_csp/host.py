@@ -17,7 +17,7 @@ POINTCEPT_IMPORT_ERROR: BaseException | None = None
 NAME = "standalone"
 if _choice != "standalone":
     try:
-        from pointcept.datasets import build_dataset, collate_fn, point_collate_fn
+        from pointcept.datasets import DefaultDataset, build_dataset, collate_fn, point_collate_fn
         from pointcept.datasets.builder import DATASETS
         from pointcept.datasets.transform import TRANSFORMS
         from pointcept.engines.defaults import default_argument_parser, default_config_parser, default_setup
@@ -45,6 +45,7 @@ if NAME == "standalone":
         TRAINERS,
         TRANSFORMS,
         Config,
+        DefaultDataset,
         HookBase,
         build_dataset,
         build_model,
@@ -67,7 +68,7 @@ def load_config(path: str, options: dict | None = None) -> Config:
 
 
 __all__ = [
-    "NAME", "Config", "DATASETS", "DefaultTrainer", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS",
+    "NAME", "Config", "DATASETS", "DefaultDataset", "DefaultTrainer", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS",
     "TRANSFORMS", "build_dataset", "build_model", "collate_fn", "default_argument_parser", "default_config_parser",
     "default_setup", "launch", "load_config", "point_collate_fn",
 ]

@@ -3,17 +3,18 @@
 It is the CPU / CI path, not a second Pointcept: registries, python configs, the hook-driven trainer, evaluators,
 testers, and the dataset readers and transforms that the project's configs use. Nothing here is copied from Pointcept.
 """
-from . import evaluator, hooks  # noqa: F401  (register the standard hooks)
+from . import datasets, evaluator, hooks, transforms  # noqa: F401  (register the standard components)
 from .builder import DATASETS, HOOKS, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
 from .collate import collate_fn, point_collate_fn
 from .config import Config
+from .datasets import DefaultDataset
 from .defaults import default_argument_parser, default_config_parser, default_setup
 from .hooks import HookBase
 from .launch import launch
 from .trainer import Trainer
 
 __all__ = [
-    "Config", "DATASETS", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS", "TRANSFORMS", "Trainer",
+    "Config", "DATASETS", "DefaultDataset", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS", "TRANSFORMS", "Trainer",
     "build_dataset", "build_model", "collate_fn", "default_argument_parser", "default_config_parser",
     "default_setup", "launch", "point_collate_fn",
 ]

@@ -1,4 +1,4 @@
-"""Batch collation with Pointcept's packed layout: tensors concatenate along dim 0, `*offset*` keys become cumulative."""
+"""Batch collation with Pointcept's packed layout: tensors concatenate along dim 0, `*offset*` keys stay cumulative."""
 from __future__ import annotations
 
 import random
@@ -29,8 +29,14 @@ def collate_fn(batch: Sequence[Any]) -> Any:
             raise KeyError(f"samples in a batch must share keys; differing keys: {missing[0]}")
         out = {}
         for key in first:
-            value = collate_fn([sample[key] for sample in batch])
-            out[key] = torch.cumsum(value, dim=0) if "offset" in key else value
+            values = [sample[key] for sample in batch]
+            if "offset" in key:
+                # a sample's offset may already hold several cumulative ends (multi-view): back to sizes, then
+                # concatenate and accumulate over the batch
+                values = [torch.as_tensor(v).diff(prepend=torch.zeros(1, dtype=torch.as_tensor(v).dtype)) for v in values]
+                out[key] = torch.cumsum(collate_fn(values), dim=0)
+            else:
+                out[key] = collate_fn(values)
         return out
     if isinstance(first, Sequence):
         return [collate_fn(list(samples)) for samples in zip(*batch)]

@@ -44,8 +44,9 @@ def make_inputs(op: str, T: int, device: str):
     return [a.requires_grad_() for a in args]
 
 
-def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int) -> dict:
-    """Time one case in this process; returns seconds (median of repeats) and peak memory in MiB."""
+def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, which: str) -> dict:
+    """Time one case (`which`: "fwd" or "fwd_bwd") in this fresh process; returns seconds (median of repeats) and
+    the peak memory above the inputs in MiB."""
     import torch
 
     from pointcept_csp import ops
@@ -80,18 +81,20 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int) ->
 
     result = {}
     for name, step in (("fwd", forward), ("fwd_bwd", forward_backward)):
+        if name != which:
+            continue
         base = rss_bytes()
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
             base = torch.cuda.memory_allocated()
-        step()  # warm-up; its peak is the step's peak
-        peak = (torch.cuda.max_memory_allocated() if device == "cuda"
-                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
         times = []
-        for _ in range(repeats):
+        for i in range(repeats + (impl != "reference")):  # one warm-up run, except for the slow token loop
             tic = time.perf_counter()
             step()
-            times.append(time.perf_counter() - tic)
+            if i or impl == "reference":
+                times.append(time.perf_counter() - tic)
+        peak = (torch.cuda.max_memory_allocated() if device == "cuda"
+                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
         result[name] = statistics.median(times)
         result[name + "_mem_mib"] = max(peak, 0) / 2**20
     return result
@@ -99,16 +102,20 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int) ->
 
 def run_case(op, impl, T, mode, samples, repeats, allocator) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **ALLOCATORS[allocator])
-    cmd = [sys.executable, os.path.abspath(__file__), "--worker", op, impl, str(T), mode, str(samples), str(repeats)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"case {op}/{impl}/{T}/{mode} failed:\n{proc.stderr[-3000:]}")
-    return dict(op=op, impl=impl, T=T, mode=mode, allocator=allocator, **json.loads(proc.stdout.strip().splitlines()[-1]))
+    row = dict(op=op, impl=impl, T=T, mode=mode, allocator=allocator)
+    for which in ("fwd", "fwd_bwd"):
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", op, impl, str(T), mode, str(samples),
+               str(repeats), which]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"case {op}/{impl}/{T}/{mode}/{which} failed:\n{proc.stderr[-3000:]}")
+        row.update(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return row
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--worker", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", nargs=7, help=argparse.SUPPRESS)
     parser.add_argument("--ops", nargs="+", default=["gated_delta", "ssd"])
     parser.add_argument("--lengths", nargs="+", type=int, default=[4096, 16384, 65536])
     parser.add_argument("--reference-max", type=int, default=16384, help="longest T for the token-loop reference")
@@ -117,8 +124,8 @@ def main():
     parser.add_argument("--json", default=os.path.join(ROOT, "exp", "bench", "ops.json"))
     args = parser.parse_args()
     if args.worker:
-        op, impl, T, mode, samples, repeats = args.worker
-        print(json.dumps(worker(op, impl, int(T), mode, int(samples), int(repeats))))
+        op, impl, T, mode, samples, repeats, which = args.worker
+        print(json.dumps(worker(op, impl, int(T), mode, int(samples), int(repeats), which)))
         return
 
     import torch
@@ -130,7 +137,9 @@ def main():
     for allocator in ALLOCATORS:
         for op in args.ops:
             for T in args.lengths:
-                for impl in impls + (["reference"] if T <= args.reference_max else []):
+                # the token loop is slow and allocator-insensitive in ratio terms: default allocator only
+                with_ref = T <= args.reference_max and allocator == "default"
+                for impl in impls + (["reference"] if with_ref else []):
                     if impl == "mamba" and op != "ssd":
                         continue
                     for mode in ("csp", "independent"):

@@ -1,0 +1,2 @@
+"""Data components registered into the host: the multi-region augmentation and the datasets Pointcept lacks."""
+from . import multi_region_crop, synthetic  # noqa: F401
