@@ -5,7 +5,7 @@ Importing the package registers its models, transforms, datasets, hooks and trai
 (`pointcept_csp.host.NAME`).
 """
 from . import host
-from . import datasets, models  # noqa: F401  (register into the host)
+from . import datasets, engines, models  # noqa: F401  (register into the host)
 
 __version__ = "0.1.0"
 __all__ = ["host", "__version__"]

@@ -8,12 +8,15 @@ seed = None  # None: a random seed is drawn and recorded in save_path/config.py
 save_path = "exp/default"
 num_worker = 16  # total dataloader workers over all GPUs
 batch_size = 16  # total batch size over all GPUs
-gradient_accumulation_steps = 1  # CSPTrainer scales the LR by this factor unless scale_lr_with_accumulation=False
+gradient_accumulation_steps = 1  # optimizer step every k batches (effective batch = batch_size * k)
+lr_base_batch_size = None  # batch size the LRs were tuned for; CSPTrainer then scales LRs by effective batch / this
 batch_size_val = None  # None: 1 per GPU
 batch_size_test = None
 epoch = 100  # total epochs; the dataset loops epoch // eval_epoch times per trainer epoch
 eval_epoch = 100
 clip_grad = None  # None: off; a float: max gradient norm
+max_nonfinite_steps = 10  # CSPTrainer: skipped non-finite steps in a row before the run stops
+device = "auto"  # "auto": the CUDA device when one is visible, else the CPU
 
 sync_bn = False
 enable_amp = False
@@ -38,5 +41,5 @@ hooks = [
     dict(type="CheckpointSaver", save_freq=None),
 ]
 
-train = dict(type="DefaultTrainer")
+train = dict(type="CSPTrainer")
 test = dict(type="SemSegTester", verbose=True)

@@ -135,6 +135,7 @@ class PointCSPSSM(nn.Module):
             raise ValueError(f"order entries must be in {ORDERS}, got {bad}")
         self.in_channels, self.enc_mode, self.grid_size = in_channels, enc_mode, grid_size
         self.cross_sample, self.shuffle_tokens, self.max_tokens = cross_sample, shuffle_tokens, max_tokens
+        self.enc_channels = tuple(enc_channels)
         self.out_channels = enc_channels[-1] if enc_mode else dec_channels[0]
         block_cfg = dict(mlp_ratio=mlp_ratio, mixer=mixer, mixer_cfg=dict(mixer_cfg or {}),
                          bidirectional=bidirectional, backend=backend)

@@ -112,3 +112,38 @@ def segment_mean(x: torch.Tensor, index: torch.Tensor, num_segments: int) -> tor
     sums = x.new_zeros(num_segments, x.shape[1]).index_add(0, index, x)
     counts = torch.bincount(index, minlength=num_segments).clamp(min=1).to(x.dtype)
     return sums / counts[:, None]
+
+
+def radius_nearest(query: torch.Tensor, query_batch: torch.Tensor, ref: torch.Tensor, ref_batch: torch.Tensor,
+                   radius: float) -> torch.Tensor:
+    """Index of the nearest `ref` point of the same sample within `radius` of each `query` point, else -1.
+
+    Hash grid of cell size `radius`: candidates come from the 27 cells around the query's cell, so the search is
+    exact (every point within `radius` lies there) and linear in the number of points.
+    """
+    if query.shape[0] == 0 or ref.shape[0] == 0:
+        return torch.full((query.shape[0],), -1, dtype=torch.long, device=query.device)
+    origin = torch.minimum(query.min(0).values, ref.min(0).values)
+    ref_cell = torch.div(ref - origin, radius, rounding_mode="floor").long()
+    query_cell = torch.div(query - origin, radius, rounding_mode="floor").long()
+    keys, shift = grid_keys(torch.cat([ref_cell, query_cell]), torch.cat([ref_batch, query_batch]), margin=1)
+    ref_keys, order = keys[: len(ref)].sort()
+    unique_keys, counts = torch.unique_consecutive(ref_keys, return_counts=True)
+    starts = torch.cumsum(counts, 0) - counts
+    slots = torch.arange(int(counts.max()), device=query.device)
+    best = torch.full((len(query),), float("inf"), dtype=query.dtype, device=query.device)
+    best_idx = torch.full((len(query),), -1, dtype=torch.long, device=query.device)
+    for offset in kernel_offsets(3, query.device):
+        cell = query_cell + shift + offset
+        qkeys = (query_batch.long() << (3 * COORD_BITS)) | (cell[:, 0] << (2 * COORD_BITS)) \
+            | (cell[:, 1] << COORD_BITS) | cell[:, 2]
+        pos = torch.searchsorted(unique_keys, qkeys).clamp(max=len(unique_keys) - 1)
+        # every point of the cell at once: [Nq, max points per cell], invalid slots masked
+        valid = (unique_keys[pos] == qkeys)[:, None] & (slots[None] < counts[pos][:, None])
+        cand = order[(starts[pos][:, None] + slots[None]).clamp(max=len(order) - 1)]
+        dist = (ref[cand] - query[:, None]).pow(2).sum(-1).masked_fill(~valid, float("inf"))
+        d_min, j = dist.min(dim=1)
+        better = d_min < best
+        best = torch.where(better, d_min, best)
+        best_idx = torch.where(better, cand.gather(1, j[:, None]).squeeze(1), best_idx)
+    return torch.where(best <= radius * radius, best_idx, torch.full_like(best_idx, -1))

@@ -115,7 +115,7 @@ class InformationWriter(HookBase):
             t.storage.put_scalar(key, output[key].item())
         info = " ".join(f"{key}: {t.storage.history(key).val:.4f}" for key in self.keys)
         lr = t.optimizer.param_groups[0]["lr"]
-        t.logger.info(f"{t.comm_info['iter_info']}{info} Lr: {lr:.5f}")
+        t.logger.info(f"{t.comm_info['iter_info']}{info} Lr: {lr:.4g}")
         t.comm_info["iter_info"] = ""
         if t.writer is not None:
             t.writer.add_scalar("params/lr", lr, self.curr_iter)
@@ -140,6 +140,7 @@ def checkpoint_state(trainer) -> dict:
         "scaler": trainer.scaler.state_dict() if trainer.scaler is not None else None,
         "best_metric_value": float(trainer.best_metric_value),
         "rng": get_rng_state(),
+        "config": trainer.cfg.model.to_dict() if hasattr(trainer.cfg.model, "to_dict") else dict(trainer.cfg.model),
     }
 
 

@@ -1,0 +1,125 @@
+"""CSPTrainer: the host's trainer (Pointcept's `Trainer`, or the standalone one) plus what PointCSP runs need.
+
+- one code path for GPU and CPU: the batch moves to the model's device (no `.cuda()`), AMP and GradScaler only on CUDA;
+- gradient accumulation; with `lr_base_batch_size` set, learning rates follow the linear scaling rule
+  lr * (batch_size * gradient_accumulation_steps) / lr_base_batch_size;
+- numerical safety: a non-finite loss term or gradient norm skips the step before any update (the log names the
+  term), `comm_info["optimizer_stepped"]` tells the teacher hook, and more than `max_nonfinite_steps` skips in a
+  row stop the run;
+- per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from .. import host
+from ..utils import comm
+from ..utils.device import default_device, to_device
+
+AMP_DTYPES = dict(float16=torch.float16, bfloat16=torch.bfloat16)
+
+
+def scale_learning_rates(cfg) -> float:
+    """Apply the linear scaling rule to optimizer / scheduler / param_dicts LRs in `cfg`; returns the factor."""
+    base = cfg.get("lr_base_batch_size")
+    if not base:
+        return 1.0
+    factor = cfg.batch_size * cfg.get("gradient_accumulation_steps", 1) / base
+    cfg.optimizer.lr = cfg.optimizer.lr * factor
+    if "max_lr" in cfg.scheduler:
+        max_lr = cfg.scheduler.max_lr
+        cfg.scheduler.max_lr = [v * factor for v in max_lr] if isinstance(max_lr, (list, tuple)) else max_lr * factor
+    for group in cfg.get("param_dicts") or []:
+        if "lr" in group:
+            group["lr"] = group["lr"] * factor
+    return factor
+
+
+def non_finite_terms(output: dict) -> list[str]:
+    return [k for k, v in output.items() if k.startswith("loss") and torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
+
+
+@host.TRAINERS.register_module("CSPTrainer")
+class CSPTrainer(host.DefaultTrainer):
+    def __init__(self, cfg) -> None:
+        self.device = default_device(cfg.get("device", "auto"))
+        self.lr_factor = scale_learning_rates(cfg)
+        self.accum_steps = int(cfg.get("gradient_accumulation_steps", 1))
+        if self.accum_steps < 1:
+            raise ValueError(f"gradient_accumulation_steps must be >= 1, got {self.accum_steps}")
+        self.max_nonfinite_steps = int(cfg.get("max_nonfinite_steps", 10))
+        self.accum_count = self.nonfinite_streak = self.skipped_steps = 0
+        super().__init__(cfg)
+        if self.lr_factor != 1.0:
+            self.logger.info(f"Learning rates scaled by {self.lr_factor:g} (linear rule, lr_base_batch_size="
+                             f"{cfg.lr_base_batch_size}, effective batch {cfg.batch_size * self.accum_steps})")
+
+    def build_model(self) -> torch.nn.Module:
+        model = host.build_model(self.cfg.model).to(self.device)
+        if self.cfg.get("sync_bn") and comm.get_world_size() > 1:
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        self.logger.info(f"Model {self.cfg.model['type']} on {self.device}: {n_params} trainable parameters")
+        if comm.get_world_size() > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            model = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False,
+                                            find_unused_parameters=self.cfg.get("find_unused_parameters", False))
+        return model
+
+    def build_scaler(self):
+        if self.cfg.enable_amp and self.device.type == "cuda" and self.cfg.get("amp_dtype", "float16") == "float16":
+            return torch.amp.GradScaler("cuda")
+        return None
+
+    def run_step(self) -> None:
+        info = self.comm_info
+        info["optimizer_stepped"] = False
+        input_dict = to_device(info["input_dict"], self.device)
+        if self.accum_count == 0:
+            self.optimizer.zero_grad(set_to_none=True)
+        amp = bool(self.cfg.enable_amp) and self.device.type == "cuda"
+        with torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")],
+                            enabled=amp):
+            output = self.model(input_dict)
+        info["model_output_dict"] = output
+        bad = non_finite_terms(output)
+        if bad:
+            return self.skip_step(f"non-finite loss terms {bad}")
+        loss = output["loss"] / self.accum_steps
+        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        self.accum_count += 1
+        if self.accum_count < self.accum_steps:
+            return None
+        self.accum_count = 0
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+        clip = self.cfg.clip_grad if self.cfg.clip_grad is not None else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
+        if not bool(torch.isfinite(grad_norm)):
+            if self.scaler is not None:
+                self.scaler.update()  # lets the scaler lower its scale after an overflow
+            return self.skip_step("non-finite gradient norm")
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+        self.scheduler.step()
+        self.nonfinite_streak = 0
+        info["optimizer_stepped"] = True
+        return None
+
+    def skip_step(self, reason: str) -> None:
+        """Drop this step's gradients and any partial accumulation; fail after too many skips in a row."""
+        self.optimizer.zero_grad(set_to_none=True)
+        self.accum_count = 0
+        self.skipped_steps += 1
+        self.nonfinite_streak += 1
+        self.logger.warning(f"Skipped step (epoch {self.epoch + 1}, iter {self.comm_info['iter'] + 1}): {reason}; "
+                            f"weights and teacher unchanged ({self.skipped_steps} skipped so far)")
+        if self.nonfinite_streak > self.max_nonfinite_steps:
+            raise RuntimeError(f"{self.nonfinite_streak} steps in a row were non-finite ({reason}); stopping. "
+                               f"Lower the learning rate, enable clip_grad, or check the data")

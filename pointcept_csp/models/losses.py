@@ -1,0 +1,64 @@
+"""Losses of PointCSP: local-to-global semantic consistency (L_CSC), multi-layer geometric consistency (L_geo),
+stability preservation distillation (L_SPD), and the task losses (cross-entropy, Lovasz-softmax)."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def sinkhorn_knopp(logits: torch.Tensor, temperature: float, iterations: int = 3) -> torch.Tensor:
+    """Balanced soft assignments of N points to K prototypes (SwAV / DINOv2 centering): rows sum to 1, and every
+    prototype receives N / K of the mass."""
+    q = torch.exp((logits - logits.max()) / temperature).t()  # [K, N]
+    q = q / q.sum()
+    K, N = q.shape
+    for _ in range(iterations):
+        q = q / (q.sum(dim=1, keepdim=True) * K)
+        q = q / (q.sum(dim=0, keepdim=True) * N)
+    return (q * N).t()
+
+
+def teacher_targets(logits: torch.Tensor, temperature: float, center: torch.Tensor | None,
+                    centering: str) -> torch.Tensor:
+    """Sharpened, centred teacher distribution: softmax((t - c) / tau_t) or Sinkhorn-Knopp."""
+    if centering == "center":
+        return F.softmax((logits - center) / temperature, dim=-1)
+    if centering == "sinkhorn":
+        return sinkhorn_knopp(logits, temperature)
+    raise ValueError(f"centering must be 'center' or 'sinkhorn', got {centering!r}")
+
+
+def consistency_loss(student_logits: torch.Tensor, targets: torch.Tensor, student_temp: float) -> torch.Tensor:
+    """Mean over matched points of the cross-entropy H(p_teacher, p_student): one L_CSC term."""
+    return -(targets * F.log_softmax(student_logits / student_temp, dim=-1)).sum(-1).mean()
+
+
+def geometry_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L_geo^(l) = 1/K sum_k ||x_hat_k - x_k||^2."""
+    return (pred - target).pow(2).sum(-1).mean()
+
+
+def spd_loss(student_feat: torch.Tensor, teacher_feat: torch.Tensor) -> torch.Tensor:
+    """L_SPD: mean squared error between student features and the stop-gradient teacher features."""
+    return F.mse_loss(student_feat, teacher_feat.detach())
+
+
+def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -1) -> torch.Tensor:
+    """Lovasz-softmax loss (Berman et al., arXiv:1705.08790), averaged over classes present in the target."""
+    valid = target != ignore_index
+    probs, target = F.softmax(logits[valid], dim=-1), target[valid]
+    losses = []
+    for c in range(probs.shape[1]):
+        fg = (target == c).to(probs.dtype)
+        if fg.sum() == 0:
+            continue
+        errors = (fg - probs[:, c]).abs()
+        errors_sorted, perm = torch.sort(errors, descending=True)
+        fg_sorted = fg[perm]
+        gts = fg_sorted.sum()
+        intersection = gts - fg_sorted.cumsum(0)
+        union = gts + (1 - fg_sorted).cumsum(0)
+        jaccard = 1 - intersection / union
+        jaccard = torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+        losses.append(torch.dot(errors_sorted, jaccard))
+    return torch.stack(losses).mean() if losses else logits.sum() * 0

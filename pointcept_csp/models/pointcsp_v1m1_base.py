@@ -1,0 +1,202 @@
+"""PointCSP pre-training (CVPR 2026): DINO-style teacher / student with cross-sample propagation.
+
+L_pretrain = L_CSC + lambda_geo * L_geo. The student reads global and local regions, the teacher (EMA of the
+student) global regions only; both read the packed batch as ONE sequence (CSP). L_CSC matches every student point to
+its counterpart in each teacher global view of the same scene by original coordinates and takes the cross-entropy
+between the teacher's sharpened, centred distribution and the student's; L_geo decodes features of several encoder
+stages back to per-view-normalised coordinates.
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+
+from .. import host
+from ..ops.sparse import radius_nearest, segment_mean
+from .ema import cosine_ramp, ema_update_, warmup_constant
+from .heads import DINOHead, GeometryDecoder
+from .losses import consistency_loss, geometry_loss, teacher_targets
+from .serialization import offset_to_batch
+
+
+def point_features(out) -> torch.Tensor:
+    """Per-point features of a backbone output: the decoder's, or in encoder mode every stage's feature up-cast to
+    full resolution (concatenated), as Sonata does."""
+    if "point_index" in out:
+        return torch.cat([stage["feat"][stage["point_index"]] for stage in out["stages"]], dim=1)
+    return out["feat"]
+
+
+def feature_channels(backbone: nn.Module) -> int:
+    return sum(backbone.enc_channels) if getattr(backbone, "enc_mode", False) else backbone.out_channels
+
+
+class View:
+    """One packed set of views (all global, or all local, views of the batch) and who owns each point."""
+
+    def __init__(self, data_dict: dict, prefix: str, views_per_sample: int) -> None:
+        self.input = dict(coord=data_dict[f"{prefix}_coord"], feat=data_dict[f"{prefix}_feat"],
+                          offset=data_dict[f"{prefix}_offset"])
+        if f"{prefix}_grid_coord" in data_dict:
+            self.input["grid_coord"] = data_dict[f"{prefix}_grid_coord"]
+        self.origin = data_dict[f"{prefix}_origin_coord"]
+        view = offset_to_batch(self.input["offset"])
+        num_views = len(self.input["offset"])
+        if num_views % views_per_sample != 0:
+            raise ValueError(f"{prefix} views: {num_views} views in the batch is not a multiple of "
+                             f"{views_per_sample} per sample; check MultiRegionCrop's {prefix}_num and the model's")
+        self.view, self.sample, self.slot = view, view // views_per_sample, view % views_per_sample
+
+
+@host.MODELS.register_module("PointCSP-v1m1")
+class PointCSP(nn.Module):
+    """Pre-training model.
+
+    Args:
+        backbone (dict): backbone config (e.g. `PointCSP-SSM-v1m1`); student and teacher share it.
+        teacher_custom (dict, Optional): overrides of the teacher's backbone config, e.g. `drop_path=0`.
+        head_hidden_channels, head_embed_channels, head_num_prototypes (int): DINO head sizes (K prototypes).
+        num_global_view, num_local_view (int): must equal MultiRegionCrop's global_num / local_num.
+        student_temp (float): tau_s. teacher_temp (dict): tau_t warm-up `start -> base` over `warmup_ratio`.
+        momentum (dict): EMA momentum, cosine `base -> final` over training.
+        centering (str): "center" (DINO running centre with `center_momentum`) or "sinkhorn" (Sinkhorn-Knopp).
+        match_radius (float): original-coordinate radius for point matching across views (metres).
+        local_weight, global_weight (float): weights of the local-to-global and global-to-global L_CSC terms.
+        lambda_geo (float): lambda_geo. geo_stages (Sequence[int]): encoder stages with a geometry decoder
+            (default: all). geo_alphas (Sequence[float]): alpha_l (default: 1 each). geo_samples (int): K_s^(l).
+        cross_sample (bool): CSP on (the batch is one sequence) or off (ablation: state reset per sample).
+    """
+
+    def __init__(
+        self, backbone: dict, teacher_custom: dict | None = None, head_hidden_channels: int = 256,
+        head_embed_channels: int = 64, head_num_prototypes: int = 256, num_global_view: int = 2,
+        num_local_view: int = 8, student_temp: float = 0.1, teacher_temp: dict | None = None,
+        momentum: dict | None = None, centering: str = "center", center_momentum: float = 0.9,
+        match_radius: float = 0.1, local_weight: float = 1.0, global_weight: float = 1.0, lambda_geo: float = 0.1,
+        geo_stages: Sequence[int] | None = None, geo_alphas: Sequence[float] | None = None, geo_samples: int = 256,
+        cross_sample: bool = True,
+    ) -> None:
+        super().__init__()
+        if centering not in ("center", "sinkhorn"):
+            raise ValueError(f"centering must be 'center' or 'sinkhorn', got {centering!r}")
+        self.backbone = host.build_model(backbone)
+        self.head = DINOHead(feature_channels(self.backbone), head_hidden_channels, head_embed_channels,
+                             head_num_prototypes)
+        teacher_cfg = dict(copy.deepcopy(backbone), **(teacher_custom or {}))
+        self.teacher = nn.ModuleDict(dict(backbone=host.build_model(teacher_cfg), head=copy.deepcopy(self.head)))
+        self.teacher.backbone.load_state_dict(self.backbone.state_dict())
+        self.teacher.requires_grad_(False)
+        stages = len(self.backbone.enc)
+        self.geo_stages = list(range(stages)) if geo_stages is None else list(geo_stages)
+        self.geo_alphas = [1.0] * len(self.geo_stages) if geo_alphas is None else list(geo_alphas)
+        if len(self.geo_alphas) != len(self.geo_stages):
+            raise ValueError(f"geo_alphas needs one weight per geo stage ({len(self.geo_stages)}), got {len(self.geo_alphas)}")
+        self.geo_decoders = nn.ModuleList(GeometryDecoder(self.backbone.enc_channels[s]) for s in self.geo_stages)
+        self.register_buffer("center", torch.zeros(1, head_num_prototypes))
+        self.num_global_view, self.num_local_view = num_global_view, num_local_view
+        self.student_temp, self.centering, self.center_momentum = student_temp, centering, center_momentum
+        self.teacher_temp_cfg = {**dict(start=0.04, base=0.07, warmup_ratio=0.05), **(teacher_temp or {})}
+        self.momentum_cfg = {**dict(base=0.994, final=1.0), **(momentum or {})}
+        self.match_radius, self.local_weight, self.global_weight = match_radius, local_weight, global_weight
+        self.lambda_geo, self.geo_samples, self.cross_sample = lambda_geo, geo_samples, cross_sample
+        self.set_progress(0, 1)
+
+    def set_progress(self, step: int, total_steps: int) -> None:
+        """Schedules as pure functions of training progress (called by the `ModelProgress` hook)."""
+        progress = step / max(total_steps, 1)
+        c = self.teacher_temp_cfg
+        self.teacher_temp = warmup_constant(c["start"], c["base"], c["warmup_ratio"], progress)
+        self.momentum = cosine_ramp(self.momentum_cfg["base"], self.momentum_cfg["final"], progress)
+
+    def update_teacher(self) -> bool:
+        """One EMA step of the teacher towards the student; refuses (returns False) a non-finite student."""
+        student = nn.ModuleDict(dict(backbone=self.backbone, head=self.head))
+        return ema_update_(self.teacher, student, self.momentum)
+
+    def forward(self, data_dict: dict) -> dict:
+        glob = View(data_dict, "global", self.num_global_view)
+        out_global = self.backbone(glob.input, cross_sample=self.cross_sample)
+        student_global = self.head(point_features(out_global))
+        with torch.no_grad():
+            t_out = self.teacher.backbone(glob.input, cross_sample=self.cross_sample)
+            t_logits = self.teacher.head(point_features(t_out))
+            targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering)
+        terms = {"global": self.csc_terms(glob, student_global, glob, targets, same_views=True)}
+        geo = [self.geo_loss(out_global)]
+        if self.num_local_view:
+            loc = View(data_dict, "local", self.num_local_view)
+            out_local = self.backbone(loc.input, cross_sample=self.cross_sample)
+            terms["local"] = self.csc_terms(loc, self.head(point_features(out_local)), glob, targets, same_views=False)
+            geo.append(self.geo_loss(out_local))
+        loss_csc, output = self.combine_csc(terms)
+        loss_geo = torch.stack(geo).mean()
+        if self.training:
+            self.update_center(t_logits)
+        mean_target = targets.mean(0)
+        output.update(
+            loss=loss_csc + self.lambda_geo * loss_geo, loss_csc=loss_csc, loss_geo=loss_geo,
+            teacher_temp=torch.tensor(self.teacher_temp), momentum=torch.tensor(self.momentum),
+            center_entropy=-(mean_target * mean_target.clamp_min(1e-12).log()).sum().detach(),
+        )
+        return output
+
+    def csc_terms(self, student: View, student_logits: torch.Tensor, teacher: View, targets: torch.Tensor,
+                  same_views: bool) -> list[torch.Tensor]:
+        """One L_CSC term per (student view slot, teacher global slot) pair, over the points that found a match."""
+        terms = []
+        student_slots = range(self.num_global_view) if same_views else [None]
+        for s_slot in student_slots:
+            for t_slot in range(self.num_global_view):
+                if same_views and s_slot == t_slot:
+                    continue
+                q_mask = torch.ones_like(student.slot, dtype=torch.bool) if s_slot is None else student.slot == s_slot
+                r_mask = teacher.slot == t_slot
+                q_idx, r_idx = q_mask.nonzero().squeeze(1), r_mask.nonzero().squeeze(1)
+                match = radius_nearest(student.origin[q_idx], student.sample[q_idx], teacher.origin[r_idx],
+                                       teacher.sample[r_idx], self.match_radius)
+                found = match >= 0
+                if bool(found.any()):
+                    terms.append(consistency_loss(student_logits[q_idx[found]], targets[r_idx[match[found]]],
+                                                  self.student_temp))
+        return terms
+
+    def combine_csc(self, terms: dict[str, list[torch.Tensor]]) -> tuple[torch.Tensor, dict]:
+        if not any(terms.values()):
+            raise RuntimeError("no student point matched a teacher point; views do not overlap - check match_radius "
+                               "and that origin_coord is the same frame in all views")
+        output, total, weight = {}, 0.0, 0.0
+        for kind, w in (("global", self.global_weight), ("local", self.local_weight)):
+            if terms.get(kind):
+                value = torch.stack(terms[kind]).mean()
+                output[f"loss_csc_{kind}"] = value.detach()
+                total, weight = total + w * value, weight + w
+        return total / weight, output
+
+    def geo_loss(self, out) -> torch.Tensor:
+        """sum_l alpha_l L_geo^(l) on a random subset of each stage's points, coordinates normalised per view."""
+        level0 = out["stages"][0]
+        num_views = int(level0["batch"].max()) + 1
+        center = segment_mean(level0["coord"], level0["batch"], num_views)
+        radius = (level0["coord"] - center[level0["batch"]]).norm(dim=1)
+        scale = radius.new_zeros(num_views).scatter_reduce(0, level0["batch"], radius, reduce="amax").clamp_min(1e-6)
+        total = 0.0
+        for decoder, s, alpha in zip(self.geo_decoders, self.geo_stages, self.geo_alphas):
+            stage = out["stages"][s]
+            n = stage["feat"].shape[0]
+            pick = torch.randperm(n, device=stage["feat"].device)[: self.geo_samples]
+            view = stage["batch"][pick]
+            target = (stage["coord"][pick] - center[view]) / scale[view, None]
+            total = total + alpha * geometry_loss(decoder(stage["feat"][pick]), target)
+        return total
+
+    @torch.no_grad()
+    def update_center(self, teacher_logits: torch.Tensor) -> None:
+        batch_center = teacher_logits.mean(0, keepdim=True)
+        if dist.is_available() and dist.is_initialized():
+            dist.all_reduce(batch_center)
+            batch_center /= dist.get_world_size()
+        self.center.mul_(self.center_momentum).add_(batch_center, alpha=1 - self.center_momentum)
