@@ -2,7 +2,7 @@
 
 From a scene, a candidate region P^r covering `candidate_ratio` (~60%) of the points is cut; inside it `global_num`
 global sub-regions P^g covering `global_ratio` (40-80%) and `local_num` local sub-regions P^l covering `local_ratio`
-(10-30%) of the candidate are sampled. Each view keeps the original coordinates of its points (`origin_coord`), so
+(10-30%) of the candidate are sampled; all views are centred on points of the first global view, so they overlap it. Each view keeps the original coordinates of its points (`origin_coord`), so
 the model can match points across views, and gets its own transforms. Output keys follow Pointcept's multi-view
 convention (`global_coord`, `global_origin_coord`, ..., `global_offset` = cumulative view sizes within the sample;
 the same with `local_`), so Pointcept's `Collect` and collate work unchanged.
@@ -123,15 +123,17 @@ class MultiRegionCrop:
             size = min(max(int(np.random.uniform(*ratio_range) * len(candidate)), self.min_points), cap)
             return candidate[nearest(cand_coord, center, size, self.crop_shape)]
 
-        globals_ = [view(self.global_ratio, self.global_max_points, cand_coord[np.random.randint(len(candidate))])
-                    for _ in range(self.global_num)]
-        # local centres favour candidate points that no local view covers yet, so locals spread over the region
+        # the first global view is placed anywhere in the candidate; every other view is centred on one of its
+        # points, so each view overlaps it and L_CSC always finds counterparts
+        major = view(self.global_ratio, self.global_max_points, cand_coord[np.random.randint(len(candidate))])
+        globals_ = [major] + [view(self.global_ratio, self.global_max_points, coord[np.random.choice(major)])
+                              for _ in range(self.global_num - 1)]
+        # local centres favour points of the first view that no local view covers yet, so locals spread out
         covered = np.zeros(len(coord), dtype=bool)
         locals_ = []
         for _ in range(self.local_num):
-            free = np.flatnonzero(~covered[candidate])
-            pool = free if len(free) else np.arange(len(candidate))
-            idx = view(self.local_ratio, self.local_max_points, cand_coord[np.random.choice(pool)])
+            free = major[~covered[major]]
+            idx = view(self.local_ratio, self.local_max_points, coord[np.random.choice(free if len(free) else major)])
             covered[idx] = True
             locals_.append(idx)
         return candidate, globals_, locals_

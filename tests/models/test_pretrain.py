@@ -1,0 +1,154 @@
+"""PointCSP pre-training: teacher only moves by EMA, L_CSC equals a per-point recomputation, L_geo vanishes for a
+perfect decoder, CSP couples samples, and the tiny config trains end to end through tools/train.py."""
+import os
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import pointcept_csp  # noqa: F401
+from pointcept_csp import host
+from pointcept_csp.datasets.synthetic import generate_room
+from pointcept_csp.models.pointcsp_v1m1_base import point_features
+from tests._utils import assert_close, run_tool
+from tests.conftest import SCANNET_MINI
+
+BACKBONE = dict(type="PointCSP-SSM-v1m1-test", in_channels=6, grid_size=0.1)
+MODEL = dict(type="PointCSP-v1m1", backbone=BACKBONE, teacher_custom=dict(drop_path=0.0), head_hidden_channels=32,
+             head_embed_channels=16, head_num_prototypes=24, num_global_view=2, num_local_view=2,
+             match_radius=0.15, geo_samples=64)
+PIPELINE = [
+    dict(type="GridSample", grid_size=0.1, hash_type="fnv", mode="train"),
+    dict(type="MultiRegionCrop", global_num=2, local_num=2,
+         shared_transform=[dict(type="NormalizeColor")],
+         global_transform=[dict(type="RandomRotate", angle=[-1, 1], axis="z", p=1.0)],
+         local_transform=[dict(type="RandomJitter", sigma=0.01, clip=0.02)]),
+    dict(type="ToTensor"),
+    dict(type="Collect", keys=("global_origin_coord", "global_coord", "global_offset", "local_origin_coord",
+                               "local_coord", "local_offset"), offset_keys_dict=dict(),
+         global_feat_keys=("global_color", "global_normal"), local_feat_keys=("local_color", "local_normal")),
+]
+
+
+def make_batch(seeds=(0, 1)):
+    np.random.seed(0)
+    transforms = [host.TRANSFORMS.build(c) for c in PIPELINE]
+    samples = []
+    for seed in seeds:
+        r = generate_room(seed, density=40)
+        s = dict(coord=r["coord"], color=r["color"].astype(np.float32), normal=r["normal"])
+        for t in transforms:
+            s = t(s)
+        samples.append(s)
+    return host.point_collate_fn(samples)
+
+
+def test_teacher_gets_no_gradient_and_moves_only_by_scheduled_ema():
+    torch.manual_seed(0)
+    model = host.build_model(MODEL).train()
+    batch = make_batch()
+    before = {k: v.clone() for k, v in model.teacher.state_dict().items()}
+    model(batch)["loss"].backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert any(p.grad is not None for p in model.backbone.parameters())
+    with torch.no_grad():
+        for p in model.backbone.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+    assert all(torch.equal(before[k], v) for k, v in model.teacher.state_dict().items())  # the step itself: untouched
+    model.set_progress(50, 100)  # half way: cosine momentum 0.994 -> 1 gives 0.997
+    assert model.momentum == pytest.approx(0.997)
+    assert model.update_teacher()
+    student = dict(model.backbone.named_parameters())
+    for name, value in model.teacher.backbone.named_parameters():
+        assert_close(name, value, 0.997 * before[f"backbone.{name}"] + 0.003 * student[name], atol=1e-6)
+
+
+def test_csc_loss_equals_per_point_recomputation():
+    torch.manual_seed(1)
+    model = host.build_model(dict(MODEL, local_weight=1.0, global_weight=0.0)).eval()
+    batch = make_batch()
+    out = model(batch)
+    with torch.no_grad():
+        t_logits = model.teacher.head(point_features(model.teacher.backbone(
+            dict(coord=batch["global_coord"], feat=batch["global_feat"], offset=batch["global_offset"]))))
+        s_logits = model.head(point_features(model.backbone(
+            dict(coord=batch["local_coord"], feat=batch["local_feat"], offset=batch["local_offset"]))))
+    targets = F.softmax((t_logits - model.center) / model.teacher_temp, dim=-1)
+    log_p = F.log_softmax(s_logits / model.student_temp, dim=-1)
+
+    def owners(offset, per_sample):
+        view = torch.repeat_interleave(torch.arange(len(offset)), offset.diff(prepend=offset.new_zeros(1)))
+        return view // per_sample, view % per_sample
+
+    s_sample, _ = owners(batch["local_offset"], 2)
+    t_sample, t_slot = owners(batch["global_offset"], 2)
+    terms = []
+    for slot in range(2):  # every local point against each teacher global view, brute force
+        ce = []
+        for i in range(len(s_logits)):
+            cand = ((t_sample == s_sample[i]) & (t_slot == slot)).nonzero().squeeze(1)
+            d = (batch["global_origin_coord"][cand] - batch["local_origin_coord"][i]).norm(dim=1)
+            if d.min() <= model.match_radius:
+                ce.append(-(targets[cand[d.argmin()]] * log_p[i]).sum())
+        if ce:
+            terms.append(torch.stack(ce).mean())
+    assert terms
+    assert_close("loss_csc_local", out["loss_csc_local"], torch.stack(terms).mean(), atol=1e-4)
+    assert_close("loss_csc", out["loss_csc"], torch.stack(terms).mean(), atol=1e-4)
+
+
+def test_geometry_loss_is_zero_for_a_decoder_that_returns_the_true_coordinates():
+    model = host.build_model(dict(MODEL, geo_stages=[0])).eval()
+    coord = torch.rand(200, 3) * 4
+    batch = torch.zeros(200, dtype=torch.long)
+    center, scale = coord.mean(0), (coord - coord.mean(0)).norm(dim=1).max()
+    stage = dict(feat=(coord - center) / scale, coord=coord, batch=batch)  # features that encode the position
+    model.geo_decoders[0] = nn.Identity()
+    assert model.geo_loss(dict(stages=[stage])).item() == pytest.approx(0.0, abs=1e-10)
+    stage["feat"] = stage["feat"] + 0.1
+    assert model.geo_loss(dict(stages=[stage])).item() == pytest.approx(0.03, rel=1e-4)
+
+
+def test_csp_makes_second_scene_depend_on_the_first():
+    torch.manual_seed(2)
+    model = host.build_model(MODEL).eval()
+    a, b, c = make_batch((0,)), make_batch((1,)), make_batch((2,))
+
+    def features(first, cross_sample):
+        offset = torch.cat([first["global_offset"][:1], first["global_offset"][:1] + b["global_offset"][:1]])
+        view = dict(coord=torch.cat([first["global_coord"][: offset[0]], b["global_coord"][: b["global_offset"][0]]]),
+                    feat=torch.cat([first["global_feat"][: offset[0]], b["global_feat"][: b["global_offset"][0]]]),
+                    offset=offset)
+        return point_features(model.backbone(view, cross_sample=cross_sample))[offset[0]:]
+
+    with torch.no_grad():
+        assert (features(a, True) - features(c, True)).abs().max() > 1e-3
+        assert_close("independent", features(a, False), features(c, False), atol=1e-5)
+
+
+@pytest.mark.skipif(not os.path.isdir(SCANNET_MINI), reason=f"real sample scans not found at {SCANNET_MINI}")
+def test_tiny_config_trains_end_to_end_and_exports(tmp_path):
+    save = str(tmp_path / "pre")
+    run_tool("tools/train.py", "--config-file", "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py", "--options",
+             f"save_path={save}", "epoch=12", "eval_epoch=1", "model.teacher_temp.warmup_ratio=0.0",
+             "data.train.transform.1.global_max_points=2000", "data.train.transform.1.local_max_points=600",
+             "optimizer.lr=0.005", "scheduler.max_lr=0.005", "scheduler.pct_start=0.05")
+    with open(os.path.join(save, "train.log")) as f:
+        log = f.read()
+    rows = re.findall(r"Train: .*", log)
+    assert len(rows) == 6
+    for term in ("loss", "loss_csc", "loss_csc_global", "loss_csc_local", "loss_geo", "center_entropy"):
+        values = [float(re.search(rf" {term}: ([-0-9.naif]+)", r).group(1)) for r in rows]
+        assert all(np.isfinite(values)), (term, values)
+    losses = [float(re.search(r" loss: ([0-9.]+)", r).group(1)) for r in rows]
+    assert np.mean(losses[-2:]) < np.mean(losses[:2]), losses
+    ckpt = os.path.join(save, "model", "model_last.pth")
+    assert os.path.isfile(ckpt)
+    exported = str(tmp_path / "backbone.pth")
+    run_tool("tools/export_backbone.py", ckpt, exported)
+    state = torch.load(exported, weights_only=True)
+    assert state["state_dict"] and all(k.startswith("backbone.") for k in state["state_dict"])
+    assert state["config"]["type"] == "PointCSP-SSM-v1m1"
