@@ -54,3 +54,15 @@ class WeightDecayScheduler(host.HookBase):
         for group in self.trainer.optimizer.param_groups:
             if group.get("weight_decay", 0.0) > 0:
                 group["weight_decay"] = value
+
+
+@host.HOOKS.register_module()
+class SyncTeacher(host.HookBase):
+    """Before training (not when resuming): teacher := student, after `weight=` loaded weights into the student.
+    Put it right after CheckpointLoader."""
+
+    def before_train(self):
+        if not self.trainer.cfg.get("resume", False):
+            model = unwrap(self.trainer.model)
+            if hasattr(model, "sync_teacher"):
+                model.sync_teacher()

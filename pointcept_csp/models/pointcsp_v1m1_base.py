@@ -16,10 +16,11 @@ import torch.distributed as dist
 import torch.nn as nn
 
 from .. import host
-from ..ops.sparse import radius_nearest, segment_mean
+from ..ops.sparse import radius_nearest
 from .ema import cosine_ramp, ema_update_, warmup_constant
-from .heads import DINOHead, GeometryDecoder
-from .losses import consistency_loss, geometry_loss, teacher_targets
+from .geometry import GeometryConsistency
+from .heads import DINOHead
+from .losses import consistency_loss, teacher_targets
 from .serialization import offset_to_batch
 
 
@@ -90,19 +91,14 @@ class PointCSP(nn.Module):
         self.teacher = nn.ModuleDict(dict(backbone=host.build_model(teacher_cfg), head=copy.deepcopy(self.head)))
         self.teacher.backbone.load_state_dict(self.backbone.state_dict())
         self.teacher.requires_grad_(False)
-        stages = len(self.backbone.enc)
-        self.geo_stages = list(range(stages)) if geo_stages is None else list(geo_stages)
-        self.geo_alphas = [1.0] * len(self.geo_stages) if geo_alphas is None else list(geo_alphas)
-        if len(self.geo_alphas) != len(self.geo_stages):
-            raise ValueError(f"geo_alphas needs one weight per geo stage ({len(self.geo_stages)}), got {len(self.geo_alphas)}")
-        self.geo_decoders = nn.ModuleList(GeometryDecoder(self.backbone.enc_channels[s]) for s in self.geo_stages)
+        self.geo = GeometryConsistency(self.backbone.enc_channels, geo_stages, geo_alphas, geo_samples)
         self.register_buffer("center", torch.zeros(1, head_num_prototypes))
         self.num_global_view, self.num_local_view = num_global_view, num_local_view
         self.student_temp, self.centering, self.center_momentum = student_temp, centering, center_momentum
         self.teacher_temp_cfg = {**dict(start=0.04, base=0.07, warmup_ratio=0.05), **(teacher_temp or {})}
         self.momentum_cfg = {**dict(base=0.994, final=1.0), **(momentum or {})}
         self.match_radius, self.local_weight, self.global_weight = match_radius, local_weight, global_weight
-        self.lambda_geo, self.geo_samples, self.cross_sample = lambda_geo, geo_samples, cross_sample
+        self.lambda_geo, self.cross_sample = lambda_geo, cross_sample
         self.set_progress(0, 1)
 
     def set_progress(self, step: int, total_steps: int) -> None:
@@ -126,12 +122,12 @@ class PointCSP(nn.Module):
             t_logits = self.teacher.head(point_features(t_out))
             targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering)
         terms = {"global": self.csc_terms(glob, student_global, glob, targets, same_views=True)}
-        geo = [self.geo_loss(out_global)]
+        geo = [self.geo(out_global)]
         if self.num_local_view:
             loc = View(data_dict, "local", self.num_local_view)
             out_local = self.backbone(loc.input, cross_sample=self.cross_sample)
             terms["local"] = self.csc_terms(loc, self.head(point_features(out_local)), glob, targets, same_views=False)
-            geo.append(self.geo_loss(out_local))
+            geo.append(self.geo(out_local))
         loss_csc, output = self.combine_csc(terms)
         loss_geo = torch.stack(geo).mean()
         if self.training:
@@ -175,23 +171,6 @@ class PointCSP(nn.Module):
                 output[f"loss_csc_{kind}"] = value.detach()
                 total, weight = total + w * value, weight + w
         return total / weight, output
-
-    def geo_loss(self, out) -> torch.Tensor:
-        """sum_l alpha_l L_geo^(l) on a random subset of each stage's points, coordinates normalised per view."""
-        level0 = out["stages"][0]
-        num_views = int(level0["batch"].max()) + 1
-        center = segment_mean(level0["coord"], level0["batch"], num_views)
-        radius = (level0["coord"] - center[level0["batch"]]).norm(dim=1)
-        scale = radius.new_zeros(num_views).scatter_reduce(0, level0["batch"], radius, reduce="amax").clamp_min(1e-6)
-        total = 0.0
-        for decoder, s, alpha in zip(self.geo_decoders, self.geo_stages, self.geo_alphas):
-            stage = out["stages"][s]
-            n = stage["feat"].shape[0]
-            pick = torch.randperm(n, device=stage["feat"].device)[: self.geo_samples]
-            view = stage["batch"][pick]
-            target = (stage["coord"][pick] - center[view]) / scale[view, None]
-            total = total + alpha * geometry_loss(decoder(stage["feat"][pick]), target)
-        return total
 
     @torch.no_grad()
     def update_center(self, teacher_logits: torch.Tensor) -> None:

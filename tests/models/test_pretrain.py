@@ -106,10 +106,10 @@ def test_geometry_loss_is_zero_for_a_decoder_that_returns_the_true_coordinates()
     batch = torch.zeros(200, dtype=torch.long)
     center, scale = coord.mean(0), (coord - coord.mean(0)).norm(dim=1).max()
     stage = dict(feat=(coord - center) / scale, coord=coord, batch=batch)  # features that encode the position
-    model.geo_decoders[0] = nn.Identity()
-    assert model.geo_loss(dict(stages=[stage])).item() == pytest.approx(0.0, abs=1e-10)
+    model.geo.decoders[0] = nn.Identity()
+    assert model.geo(dict(stages=[stage])).item() == pytest.approx(0.0, abs=1e-10)
     stage["feat"] = stage["feat"] + 0.1
-    assert model.geo_loss(dict(stages=[stage])).item() == pytest.approx(0.03, rel=1e-4)
+    assert model.geo(dict(stages=[stage])).item() == pytest.approx(0.03, rel=1e-4)
 
 
 def test_csp_makes_second_scene_depend_on_the_first():

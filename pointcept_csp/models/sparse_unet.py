@@ -1,0 +1,91 @@
+"""A small sparse-convolution U-Net built on the native submanifold conv: a second, different backbone that SPD
+wraps unchanged (it has no sequence mixer and no cross-sample mode), and a baseline for the ablations."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn as nn
+
+from .. import host
+from ..ops.sparse import grid_pool, neighbor_map, segment_mean
+from .pooling import GridPooling, GridUnpooling
+from .serialization import offset_to_batch
+from .sparse_conv import SubMConv3d
+from .validation import check_point_batch
+
+
+class ConvBlock(nn.Module):
+    """x + GELU(LN(SubMConv(x))), twice."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.convs = nn.ModuleList(SubMConv3d(channels, channels, 3) for _ in range(2))
+        self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in range(2))
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor, neighbors: torch.Tensor) -> torch.Tensor:
+        for conv, norm in zip(self.convs, self.norms):
+            x = x + self.act(norm(conv(x, neighbors)))
+        return x
+
+
+@host.MODELS.register_module("SpUNet-native-v1m1")
+class SparseUNet(nn.Module):
+    """Sparse conv U-Net; returns per-point features `[N, dec_channels[0]]` as a tensor (like Pointcept's SpUNet).
+
+    Args:
+        in_channels (int). channels (Sequence[int]): width per level. dec_channels (Sequence[int]): decoder widths,
+        finest first. stride (int): pooling factor between levels. grid_size (float, Optional): when the batch has
+        no `grid_coord`.
+    """
+
+    def __init__(self, in_channels: int = 6, channels: Sequence[int] = (32, 64, 128), dec_channels: Sequence[int] = (32, 64),
+                 stride: int = 2, grid_size: float | None = None) -> None:
+        super().__init__()
+        if len(dec_channels) != len(channels) - 1:
+            raise ValueError(f"dec_channels needs {len(channels) - 1} entries, got {len(dec_channels)}")
+        self.in_channels, self.grid_size = in_channels, grid_size
+        self.stem = SubMConv3d(in_channels, channels[0], 3)
+        self.enc = nn.ModuleList(ConvBlock(c) for c in channels)
+        self.down = nn.ModuleList(GridPooling(channels[i], channels[i + 1], stride) for i in range(len(channels) - 1))
+        self.up = nn.ModuleList(
+            GridUnpooling(channels[-1] if i == len(channels) - 2 else dec_channels[i + 1], channels[i], dec_channels[i])
+            for i in reversed(range(len(channels) - 1)))
+        self.dec = nn.ModuleList(ConvBlock(dec_channels[i]) for i in reversed(range(len(channels) - 1)))
+        self.out_channels = dec_channels[0]
+
+    def forward(self, data_dict: dict) -> torch.Tensor:
+        coord, feat, offset = data_dict["coord"], data_dict["feat"], data_dict["offset"]
+        grid = data_dict.get("grid_coord")
+        if grid is None:
+            if self.grid_size is None:
+                raise KeyError("the batch has no 'grid_coord'; set grid_size or add GridSample(return_grid_coord=True)")
+            grid = torch.div(coord, self.grid_size, rounding_mode="floor").long()
+        check_point_batch(coord, feat, offset, self.in_channels, grid)
+        batch = offset_to_batch(offset)
+        dedup, grid, batch = grid_pool(grid, batch, 1)
+        cells = len(grid)
+        coord_l = segment_mean(coord, dedup, cells)
+        neighbors = neighbor_map(grid, batch)
+        x = self.stem(segment_mean(feat, dedup, cells), neighbors)
+        skips, levels = [], []
+        for i, block in enumerate(self.enc):
+            if i:
+                skips.append(x)
+                parent, cluster = self.down[i - 1](x, coord_l, grid, batch, len(offset))
+                levels.append((neighbors, cluster))
+                x, coord_l, grid, batch = parent["feat"], parent["coord"], parent["grid_coord"], parent["batch"]
+                neighbors = neighbor_map(grid, batch)
+            x = block(x, neighbors)
+        for unpool, block, skip, (nbrs, cluster) in zip(self.up, self.dec, reversed(skips), reversed(levels)):
+            x = block(unpool(x, skip, cluster), nbrs)
+        return x[dedup]
+
+
+@host.MODELS.register_module("SpUNet-native-v1m1-test")
+class SparseUNetTest(SparseUNet):
+    """Tiny variant for tests."""
+
+    def __init__(self, in_channels: int = 6, **kwargs) -> None:
+        super().__init__(in_channels=in_channels, **{**dict(channels=(16, 32), dec_channels=(16,)), **kwargs})

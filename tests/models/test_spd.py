@@ -1,0 +1,132 @@
+"""SPD wrappers: batch-invariant student, gradient-free teacher, plain fine-tuning when SPD is off, any backbone,
+weight loading into student and teacher with a report, classification and part segmentation heads."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+import pointcept_csp  # noqa: F401
+from pointcept_csp import host
+from pointcept_csp.models.weights import load_backbone
+from tests._utils import assert_close
+
+OURS = dict(type="PointCSP-SSM-v1m1-test", in_channels=6)
+NATIVE_UNET = dict(type="SpUNet-native-v1m1-test", in_channels=6)
+
+
+def scene(n, seed, grid=0.1):
+    g = torch.Generator().manual_seed(seed)
+    coord = torch.rand(n, 3, generator=g) * 3
+    return dict(coord=coord, feat=torch.randn(n, 6, generator=g), grid_coord=(coord / grid).floor().long(),
+                segment=torch.randint(0, 5, (n,), generator=g))
+
+
+def pack(*scenes):
+    out = {k: torch.cat([s[k] for s in scenes]) for k in scenes[0]}
+    out["offset"] = torch.tensor([len(s["coord"]) for s in scenes]).cumsum(0)
+    return out
+
+
+def segmentor(backbone=OURS, **kw):
+    return host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=backbone, backbone_out_channels=16,
+                                 num_classes=5, **kw))
+
+
+@pytest.mark.parametrize("backbone", [OURS, NATIVE_UNET], ids=["csp-ssm", "native-unet"])
+def test_student_logits_do_not_depend_on_the_batch(backbone):
+    model = segmentor(backbone).eval()
+    a, b, c = scene(400, 0), scene(300, 1), scene(200, 2)
+    with torch.no_grad():
+        alone = model(pack(a))["seg_logits"]
+        assert_close("A after B", model(pack(b, a))["seg_logits"][300:], alone, atol=1e-5)
+        assert_close("A between", model(pack(c, a, b))["seg_logits"][200:600], alone, atol=1e-5)
+
+
+@pytest.mark.parametrize("backbone", [OURS, NATIVE_UNET], ids=["csp-ssm", "native-unet"])
+def test_teacher_gets_no_gradient_and_spd_term_trains_the_student(backbone):
+    torch.manual_seed(0)
+    model = segmentor(backbone, lambda_spd=1.0).train()
+    with torch.no_grad():  # move the student away from the teacher so L_SPD is non-zero
+        for p in model.backbone.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    out = model(pack(scene(400, 0), scene(300, 1)))
+    assert out["loss_spd"] > 0
+    out["loss"].backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    missing = [n for n, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    assert missing == []
+
+
+def test_teacher_reads_the_batch_across_samples():
+    torch.manual_seed(1)
+    model = segmentor(OURS).train()
+    calls = []
+    original = model.teacher.forward
+
+    def spy(data, cross_sample=None):
+        calls.append(cross_sample)
+        return original(data, cross_sample=cross_sample)
+
+    model.teacher.forward = spy
+    model(pack(scene(300, 0), scene(300, 1)))
+    assert calls == [True]
+    model = segmentor(OURS, teacher_cross_sample=False).train()
+    original2 = model.teacher.forward
+    model.teacher.forward = lambda data, cross_sample=None: calls.append(cross_sample) or original2(data, cross_sample=cross_sample)
+    model(pack(scene(300, 0), scene(300, 1)))
+    assert calls[-1] is False
+
+
+def test_without_spd_the_wrapper_is_plain_fine_tuning():
+    torch.manual_seed(2)
+    model = segmentor(dict(OURS, shuffle_tokens=False), spd=False, lambda_spd=0.0).train()
+    assert model.teacher is None
+    batch = pack(scene(400, 0), scene(300, 1))
+    torch.manual_seed(3)
+    out = model(batch)
+    torch.manual_seed(3)
+    feat = model.backbone(batch, cross_sample=False)["feat"]
+    expected = F.cross_entropy(model.seg_head(feat), batch["segment"])
+    assert_close("loss", out["loss"], expected, atol=1e-6)
+    assert "loss_spd" not in out
+
+
+def test_pretraining_checkpoint_loads_into_student_and_teacher(tmp_path):
+    pre = host.build_model(dict(type="PointCSP-v1m1", backbone=dict(OURS, grid_size=0.1), head_num_prototypes=8,
+                                num_local_view=2))
+    path = str(tmp_path / "model_last.pth")
+    torch.save({"epoch": 1, "state_dict": {f"module.{k}": v for k, v in pre.state_dict().items()}}, path)
+    model = segmentor(dict(OURS, grid_size=0.1), pretrained=path, pretrained_preset="pretrain")
+    student, teacher = model.load_reports
+    assert student.missing == [] and teacher.missing == [] and student.unexpected == []
+    for key, value in pre.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value) and torch.equal(model.teacher.state_dict()[key], value)
+    # nothing matching fails loudly
+    other = str(tmp_path / "other.pth")
+    torch.save({"state_dict": {"head.weight": torch.zeros(2)}}, other)
+    with pytest.raises(KeyError, match="no tensor of the checkpoint matched"):
+        load_backbone(model.backbone, other, "export")
+
+
+def test_classifier_and_part_segmentor_outputs():
+    torch.manual_seed(4)
+    cls = host.build_model(dict(type="SPD-Classifier-v1m1", backbone=dict(OURS, enc_mode=True), backbone_out_channels=32,
+                                num_classes=7)).train()
+    batch = pack(scene(300, 0), scene(250, 1), scene(200, 2))
+    batch["category"] = torch.tensor([1, 6, 3])
+    out = cls(batch)
+    assert out["cls_logits"].shape == (3, 7) and torch.isfinite(out["loss"])
+    part = host.build_model(dict(type="SPD-PartSegmentor-v1m1", backbone=OURS, backbone_out_channels=16,
+                                 num_classes=5, num_categories=4)).train()
+    batch["category"] = torch.tensor([0, 3, 2])
+    out = part(batch)
+    assert out["seg_logits"].shape == (750, 5)
+    out["loss"].backward()
+    assert part.category_embedding.weight.grad is not None
+
+
+def test_out_of_range_labels_are_rejected():
+    model = segmentor(OURS)
+    bad = pack(scene(200, 0))
+    bad["segment"][5] = 9
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 5\).*\[9\]"):
+        model(bad)
