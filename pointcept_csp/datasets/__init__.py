@@ -1,2 +1,2 @@
 """Data components registered into the host: the multi-region augmentation and the datasets Pointcept lacks."""
-from . import multi_region_crop, synthetic, synthetic_objects  # noqa: F401
+from . import multi_region_crop, synthetic, synthetic_objects, threedses  # noqa: F401

@@ -24,6 +24,7 @@ from .serialization import offset_to_batch
 from .weights import load_backbone
 
 logger = logging.getLogger("pointcept_csp")
+ENCODER_PARTS = ("embedding", "embedding_norm", "enc", "down")  # top-level modules of the CSP-SSM encoder
 
 
 def backbone_features(backbone: nn.Module, data: dict, cross_sample: bool | None) -> tuple[torch.Tensor, object]:
@@ -47,14 +48,15 @@ class SPDBase(nn.Module):
         momentum (dict): EMA momentum of the teacher, cosine `base -> final` over training.
         lambda_geo (float): lambda_geo (needs a backbone exposing `stages`, as ours does); geo (dict): stages,
             alphas, samples of L_geo.
-        freeze_backbone (bool): linear / decoder probing: the backbone is frozen and no teacher is kept.
+        freeze_backbone (bool | str): probing. True: the whole backbone is frozen (linear probe); "encoder": the
+            embedding, encoder stages and poolings are frozen, the decoder trains (decoder probe). No teacher is kept.
         pretrained (str, Optional): checkpoint loaded into student and teacher at construction, under
             `pretrained_preset` ("pretrain", "export" or "pointcept", see `models.weights`).
     """
 
     def __init__(self, backbone: dict, backbone_out_channels: int, spd: bool = True, lambda_spd: float = 1.0,
                  teacher_cross_sample: bool = True, momentum: dict | None = None, lambda_geo: float = 0.0,
-                 geo: dict | None = None, freeze_backbone: bool = False, pretrained: str | None = None,
+                 geo: dict | None = None, freeze_backbone: bool | str = False, pretrained: str | None = None,
                  pretrained_preset: str = "pretrain") -> None:
         super().__init__()
         self.backbone = host.build_model(backbone)
@@ -71,8 +73,11 @@ class SPDBase(nn.Module):
             self.load_reports.append(load_backbone(self.teacher, pretrained, pretrained_preset, "teacher backbone"))
         for report in self.load_reports:
             logger.info(f"Loaded {pretrained}: {report}")
-        if freeze_backbone:
-            self.backbone.requires_grad_(False)
+        if freeze_backbone not in (False, True, "encoder"):
+            raise ValueError(f"freeze_backbone must be False, True or 'encoder', got {freeze_backbone!r}")
+        for name, param in self.backbone.named_parameters():
+            if freeze_backbone is True or (freeze_backbone == "encoder" and name.split(".")[0] in ENCODER_PARTS):
+                param.requires_grad_(False)
         self.geo = None
         if lambda_geo > 0:
             channels = getattr(self.backbone, "enc_channels", None)
@@ -95,12 +100,12 @@ class SPDBase(nn.Module):
 
     def train(self, mode: bool = True):
         super().train(mode)
-        if self.freeze_backbone:
-            self.backbone.eval()  # a probe keeps the frozen backbone deterministic (no drop path, no shuffling)
+        if self.freeze_backbone is True:
+            self.backbone.eval()  # a linear probe keeps the frozen backbone deterministic (no drop path, no shuffling)
         return self
 
     def student(self, data: dict) -> tuple[torch.Tensor, object]:
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and self.freeze_backbone is not True):
             return backbone_features(self.backbone, data, cross_sample=False)
 
     def regularisers(self, data: dict, feat: torch.Tensor, out) -> dict:
@@ -154,15 +159,18 @@ class SPDSegmentor(SPDBase):
 @host.MODELS.register_module("SPD-PartSegmentor-v1m1")
 class SPDPartSegmentor(SPDSegmentor):
     """Part segmentation: as the segmentor, with the object category embedded and added to every point's feature
-    (ShapeNetPart protocol: the category is known)."""
+    (ShapeNetPart protocol: the category is known). `category_key`: "category", or Pointcept's "cls_token"."""
 
-    def __init__(self, num_classes: int, num_categories: int, backbone_out_channels: int, **kwargs) -> None:
+    def __init__(self, num_classes: int, num_categories: int, backbone_out_channels: int,
+                 category_key: str = "category", **kwargs) -> None:
         super().__init__(num_classes=num_classes, backbone_out_channels=backbone_out_channels, **kwargs)
+        self.category_key = category_key
         self.category_embedding = nn.Embedding(num_categories, backbone_out_channels)
 
     def logits(self, feat: torch.Tensor, input_dict: dict) -> torch.Tensor:
         batch = offset_to_batch(input_dict["offset"])
-        return self.seg_head(feat + self.category_embedding(input_dict["category"].long().view(-1))[batch])
+        category = input_dict[self.category_key].long().view(-1)
+        return self.seg_head(feat + self.category_embedding(category)[batch])
 
 
 @host.MODELS.register_module("SPD-Classifier-v1m1")

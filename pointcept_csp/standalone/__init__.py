@@ -3,7 +3,7 @@
 It is the CPU / CI path, not a second Pointcept: registries, python configs, the hook-driven trainer, evaluators,
 testers, and the dataset readers and transforms that the project's configs use. Nothing here is copied from Pointcept.
 """
-from . import datasets, evaluator, hooks, transforms  # noqa: F401  (register the standard components)
+from . import datasets, evaluator, hooks, testers, transforms  # noqa: F401  (register the standard components)
 from .builder import DATASETS, HOOKS, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
 from .collate import collate_fn, point_collate_fn
 from .config import Config

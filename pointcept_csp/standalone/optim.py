@@ -48,6 +48,11 @@ def build_scheduler(cfg: Mapping, optimizer: torch.optim.Optimizer):
     name = cfg.pop("type")
     total_steps = cfg.pop("total_steps")
     if name == "OneCycleLR":
+        warmup = float(cfg.get("pct_start", 0.3)) * total_steps
+        if warmup < 2 or total_steps - warmup < 2:
+            raise ValueError(f"OneCycleLR needs at least 2 warm-up and 2 annealing steps; total_steps={total_steps} "
+                             f"with pct_start={cfg.get('pct_start', 0.3)} gives {warmup:.1f} warm-up steps: train "
+                             f"longer or change pct_start")
         max_lr = cfg.pop("max_lr")
         if isinstance(max_lr, (list, tuple)):
             max_lr = _per_group(max_lr, optimizer)

@@ -376,24 +376,66 @@ def _add_point_key(data_dict: dict, key: str) -> None:
 @TRANSFORMS.register_module()
 class SphereCrop:
     """Keep at most `point_max` (or `sample_rate` x N) points nearest to a centre: a random point (`random`) or the
-    middle point (`center`)."""
+    middle point (`center`). `all` (test time) returns a list of crops whose union covers every point: each new
+    crop is centred on the first point no crop covers yet."""
 
     def __init__(self, point_max: int = 80000, sample_rate: float | None = None, mode: str = "random") -> None:
-        if mode not in ("random", "center"):
-            raise ValueError(f"SphereCrop mode must be 'random' or 'center', got {mode!r}")
+        if mode not in ("random", "center", "all"):
+            raise ValueError(f"SphereCrop mode must be 'random', 'center' or 'all', got {mode!r}")
         self.point_max, self.sample_rate, self.mode = point_max, sample_rate, mode
 
     def __call__(self, data_dict):
         coord = data_dict["coord"]
         limit = int(self.sample_rate * len(coord)) if self.sample_rate is not None else self.point_max
+        if self.mode == "all":
+            return self.cover(data_dict, limit)
         if len(coord) <= limit:
             return data_dict
         center = coord[np.random.randint(len(coord))] if self.mode == "random" else coord[len(coord) // 2]
         keep = np.sort(np.argsort(((coord - center) ** 2).sum(1))[:limit])
         return select(data_dict, keep)
 
+    @staticmethod
+    def cover(data_dict: dict, limit: int) -> list[dict]:
+        coord = data_dict["coord"]
+        if len(coord) <= limit:
+            return [data_dict]
+        covered = np.zeros(len(coord), dtype=bool)
+        crops = []
+        while not covered.all():
+            center = coord[np.flatnonzero(~covered)[0]]
+            keep = np.sort(np.argpartition(((coord - center) ** 2).sum(1), limit - 1)[:limit])
+            covered[keep] = True
+            crop = select(data_dict, keep, copy_dict=True)
+            for key in ("index", "grid_coord"):  # per-point keys a test fragment carries besides the usual ones
+                if key in data_dict and key not in point_keys(data_dict):
+                    crop[key] = data_dict[key][keep]
+            crops.append(crop)
+        return crops
+
 
 @TRANSFORMS.register_module()
 class ShufflePoint:
     def __call__(self, data_dict):
         return select(data_dict, np.random.permutation(len(data_dict["coord"])))
+
+
+@TRANSFORMS.register_module()
+class NormalizeCoord:
+    """Centre on the centroid and scale into the unit ball (object datasets)."""
+
+    def __call__(self, data_dict):
+        coord = data_dict["coord"] - data_dict["coord"].mean(0)
+        data_dict["coord"] = (coord / max(np.linalg.norm(coord, axis=1).max(), 1e-12)).astype(data_dict["coord"].dtype)
+        return data_dict
+
+
+@TRANSFORMS.register_module()
+class RandomShift:
+    def __init__(self, shift=((-0.2, 0.2), (-0.2, 0.2), (0, 0))) -> None:
+        self.shift = shift
+
+    def __call__(self, data_dict):
+        offset = np.array([np.random.uniform(lo, hi) for lo, hi in self.shift], dtype=data_dict["coord"].dtype)
+        data_dict["coord"] = data_dict["coord"] + offset
+        return data_dict

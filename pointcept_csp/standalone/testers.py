@@ -1,0 +1,140 @@
+"""Testers of the standalone host (Pointcept's names): full-scene semantic segmentation by fragment voting,
+classification, and part segmentation (instance / category mIoU). Predictions and metrics go to
+`<save_path>/result/`: `<name>_pred.npy` per scene and `metrics.json` with per-class intersection / union counts,
+which tools such as `tools/s3dis_6fold.py` pool across runs."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..utils.checkpoint import load_checkpoint
+from ..utils.device import default_device, to_device
+from ..utils.metrics import intersection_and_union, segmentation_scores
+from .builder import DATASETS, TESTERS, build_model
+from .collate import collate_fn
+from .logger import get_root_logger
+
+
+class TesterBase:
+    def __init__(self, cfg, model=None, verbose: bool = False) -> None:
+        self.cfg, self.verbose = cfg, verbose
+        self.logger = get_root_logger(os.path.join(cfg.save_path, "test.log"))
+        self.device = default_device(cfg.get("device", "auto"))
+        self.model = model if model is not None else self.build_model()
+        self.model.eval()
+        self.dataset = DATASETS.build(cfg.data.test)
+        self.result_dir = os.path.join(cfg.save_path, "result")
+        os.makedirs(self.result_dir, exist_ok=True)
+
+    def build_model(self) -> torch.nn.Module:
+        model = build_model(self.cfg.model).to(self.device)
+        if not self.cfg.weight:
+            raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
+        checkpoint = load_checkpoint(self.cfg.weight, map_location=self.device)
+        state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in checkpoint["state_dict"].items()}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing:
+            raise KeyError(f"{self.cfg.weight} lacks {len(missing)} tensors of the model, e.g. {missing[:5]}")
+        self.logger.info(f"Loaded {self.cfg.weight} (epoch {checkpoint.get('epoch')}); unexpected keys: {unexpected}")
+        return model
+
+    def write_metrics(self, metrics: dict) -> None:
+        with open(os.path.join(self.result_dir, "metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=1)
+
+
+@TESTERS.register_module()
+class SemSegTester(TesterBase):
+    """Every test scene: average softmax scores over its fragments (voxelisation passes x test-time augmentations),
+    argmax per original point; per-scene and pooled intersection / union counts."""
+
+    @torch.no_grad()
+    def test(self) -> dict:
+        num_classes, ignore = self.cfg.data.num_classes, self.cfg.data.get("ignore_index", -1)
+        batch_size = self.cfg.get("batch_size_test_per_gpu", 1)
+        totals = np.zeros((3, num_classes), dtype=np.int64)
+        per_scene = {}
+        for i in range(len(self.dataset)):
+            sample = self.dataset[i]
+            fragments, segment = sample["fragment_list"], np.asarray(sample["segment"])
+            scores = torch.zeros(len(segment), num_classes, device=self.device)
+            for start in range(0, len(fragments), batch_size):
+                batch = to_device(collate_fn(fragments[start:start + batch_size]), self.device)
+                probs = F.softmax(self.model(batch)["seg_logits"], dim=-1)
+                scores.index_add_(0, batch["index"].long(), probs)
+            pred = scores.argmax(1).cpu().numpy()
+            if "origin_segment" in sample:
+                pred, segment = pred[np.asarray(sample["inverse"])], np.asarray(sample["origin_segment"])
+            np.save(os.path.join(self.result_dir, f"{sample['name']}_pred.npy"), pred)
+            counts = np.stack(intersection_and_union(pred, segment, num_classes, ignore))
+            totals += counts
+            scene = segmentation_scores(*counts)
+            per_scene[sample["name"]] = dict(mIoU=scene["mIoU"], allAcc=scene["allAcc"])
+            self.logger.info(f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {len(fragments)} fragments "
+                             f"mIoU {scene['mIoU']:.4f} allAcc {scene['allAcc']:.4f}")
+        scores = segmentation_scores(*totals)
+        names = self.cfg.data.get("names") or [str(c) for c in range(num_classes)]
+        for c in range(num_classes):
+            self.logger.info(f"Class_{c} - {names[c]} Result: iou/accuracy {scores['iou_class'][c]:.4f}/"
+                             f"{scores['acc_class'][c]:.4f}")
+        self.logger.info(f"Val result: mIoU/mAcc/allAcc {scores['mIoU']:.4f}/{scores['mAcc']:.4f}/{scores['allAcc']:.4f}")
+        metrics = dict(mIoU=scores["mIoU"], mAcc=scores["mAcc"], allAcc=scores["allAcc"], names=list(names),
+                       intersection=totals[0].tolist(), union=totals[1].tolist(), target=totals[2].tolist(),
+                       scenes=per_scene)
+        self.write_metrics(metrics)
+        return metrics
+
+
+@TESTERS.register_module()
+class ClsTester(TesterBase):
+    """Overall and class-mean accuracy of `cls_logits` over the test set (one sample per batch)."""
+
+    @torch.no_grad()
+    def test(self) -> dict:
+        num_classes = self.cfg.data.num_classes
+        preds, labels = [], []
+        for i in range(len(self.dataset)):
+            batch = to_device(collate_fn([self.dataset[i]]), self.device)
+            preds.append(int(self.model(batch)["cls_logits"].argmax(1)))
+            labels.append(int(batch["category"].view(-1)[0]))
+        counts = intersection_and_union(np.array(preds), np.array(labels), num_classes, -1)
+        scores = segmentation_scores(*counts)
+        self.logger.info(f"Test result: allAcc/mAcc {scores['allAcc']:.4f}/{scores['mAcc']:.4f}")
+        metrics = dict(allAcc=scores["allAcc"], mAcc=scores["mAcc"], predictions=preds, labels=labels)
+        self.write_metrics(metrics)
+        return metrics
+
+
+@TESTERS.register_module()
+class PartSegTester(TesterBase):
+    """Instance mIoU (mean over shapes of the mean IoU over the parts of the shape's category) and category mIoU.
+    Needs `data.category_parts`: for every category, the list of its part ids (`data.category_key` names the
+    sample's category key, default "category")."""
+
+    @torch.no_grad()
+    def test(self) -> dict:
+        parts_of = self.cfg.data.category_parts
+        key = self.cfg.data.get("category_key", "category")
+        shape_ious, by_category = [], {}
+        for i in range(len(self.dataset)):
+            batch = to_device(collate_fn([self.dataset[i]]), self.device)
+            category = int(batch[key].view(-1)[0])
+            parts = list(parts_of[category])
+            logits = self.model(batch)["seg_logits"][:, parts]  # predict among the category's parts only
+            pred = torch.tensor(parts, device=logits.device)[logits.argmax(1)].cpu().numpy()
+            target = batch["segment"].cpu().numpy()
+            ious = []
+            for p in parts:
+                union = np.sum((pred == p) | (target == p))
+                ious.append(1.0 if union == 0 else np.sum((pred == p) & (target == p)) / union)
+            shape_ious.append(float(np.mean(ious)))
+            by_category.setdefault(category, []).append(shape_ious[-1])
+        metrics = dict(ins_mIoU=float(np.mean(shape_ious)),
+                       cat_mIoU=float(np.mean([np.mean(v) for v in by_category.values()])))
+        self.logger.info(f"Test result: ins. mIoU {metrics['ins_mIoU']:.4f} cat. mIoU {metrics['cat_mIoU']:.4f}")
+        self.write_metrics(metrics)
+        return metrics

@@ -1,0 +1,27 @@
+"""Every config under configs/ parses through host.load_config and builds its model."""
+import glob
+import os
+
+import pytest
+
+import pointcept_csp  # noqa: F401
+from pointcept_csp import host
+from tests._utils import ROOT
+
+CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.py"), recursive=True)
+                 if os.sep + "_base_" + os.sep not in p)
+
+
+def test_there_are_configs():
+    assert len(CONFIGS) >= 15
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[os.path.relpath(p, os.path.join(ROOT, "configs")) for p in CONFIGS])
+def test_config_parses_and_builds_its_model(path):
+    cfg = host.load_config(path)
+    assert cfg.custom_imports["imports"] == ["pointcept_csp"]
+    model = host.build_model(cfg.model)
+    assert sum(p.numel() for p in model.parameters()) > 0
+    if "data" in cfg and "num_classes" in cfg.data and "num_classes" in cfg.model:
+        assert cfg.data.num_classes == cfg.model.num_classes
+    assert cfg.train.type == "CSPTrainer"
