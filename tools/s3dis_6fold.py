@@ -1,0 +1,106 @@
+"""S3DIS 6-fold cross-validation: train and test the six folds (configs/s3dis/pointcsp-area{1..6}.py) and pool
+intersection and union over ALL areas before dividing (the standard 6-fold protocol), into one table.
+
+    python tools/s3dis_6fold.py --weight exp/scannet/pre/model/model_last.pth        # train + test + table
+    python tools/s3dis_6fold.py --collect-only                                         # table from finished folds
+
+Each fold runs in exp/s3dis/6fold-area<k>/. Per-fold counts come from the tester's result/metrics.json, or, for
+testers that only save `<name>_pred.npy` (Pointcept's), from those predictions and the rooms' segment.npy.
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+
+AREAS = range(1, 7)
+
+
+def pool(folds: list[dict]) -> dict:
+    """Sum per-class intersection / union / target over folds, then IoU = sum(I) / sum(U) per class."""
+    inter = np.sum([f["intersection"] for f in folds], axis=0)
+    union = np.sum([f["union"] for f in folds], axis=0)
+    target = np.sum([f["target"] for f in folds], axis=0)
+    return segmentation_scores(inter, union, target)
+
+
+def fold_counts(save_path: str, data_root: str, area: int, num_classes: int, ignore_index: int = -1) -> dict:
+    metrics_file = os.path.join(save_path, "result", "metrics.json")
+    if os.path.isfile(metrics_file):
+        with open(metrics_file) as f:
+            return json.load(f)
+    preds = sorted(glob.glob(os.path.join(save_path, "result", f"Area_{area}-*_pred.npy")))
+    if not preds:
+        raise FileNotFoundError(f"fold {area}: neither {metrics_file} nor predictions in {save_path}/result")
+    totals = np.zeros((3, num_classes), dtype=np.int64)
+    for pred_file in preds:
+        room = os.path.basename(pred_file)[len(f"Area_{area}-"):-len("_pred.npy")]
+        gt = np.load(os.path.join(data_root, f"Area_{area}", room, "segment.npy")).reshape(-1)
+        totals += np.stack(intersection_and_union(np.load(pred_file), gt, num_classes, ignore_index))
+    return dict(intersection=totals[0].tolist(), union=totals[1].tolist(), target=totals[2].tolist())
+
+
+def table(scores: dict, names: list[str], per_fold: dict[int, dict]) -> str:
+    lines = ["| fold | mIoU | mAcc | OA |", "|---|---|---|---|"]
+    for area, s in per_fold.items():
+        lines.append(f"| Area {area} | {100 * s['mIoU']:.1f} | {100 * s['mAcc']:.1f} | {100 * s['allAcc']:.1f} |")
+    lines.append(f"| **6-fold (pooled)** | **{100 * scores['mIoU']:.1f}** | {100 * scores['mAcc']:.1f} | "
+                 f"{100 * scores['allAcc']:.1f} |")
+    lines += ["", "| class | IoU |", "|---|---|"]
+    lines += [f"| {n} | {100 * v:.1f} |" for n, v in zip(names, scores["iou_class"])]
+    return "\n".join(lines)
+
+
+def run(cmd: list[str]) -> None:
+    print("+", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config-prefix", default="configs/s3dis/pointcsp-area")
+    parser.add_argument("--weight", help="pre-trained checkpoint for every fold")
+    parser.add_argument("--exp", default="exp/s3dis/6fold")
+    parser.add_argument("--data-root", default="data/s3dis")
+    parser.add_argument("--collect-only", action="store_true")
+    parser.add_argument("--options", nargs="*", default=[], help="extra key=value overrides for every fold")
+    parser.add_argument("--output", default=None, help="markdown table path (default: <exp>/6fold.md)")
+    args = parser.parse_args()
+
+    from pointcept_csp import host
+
+    base_cfg = host.load_config(f"{args.config_prefix}1.py")
+    names, num_classes = list(base_cfg.data.names), base_cfg.data.num_classes
+    per_fold_counts, per_fold = [], {}
+    for area in AREAS:
+        save = f"{args.exp}-area{area}"
+        if not args.collect_only:
+            opts = [f"save_path={save}", f"data.train.data_root={args.data_root}", f"data.val.data_root={args.data_root}",
+                    f"data.test.data_root={args.data_root}", *args.options]
+            run([sys.executable, "tools/train.py", "--config-file", f"{args.config_prefix}{area}.py", "--options",
+                 *opts, *([f"weight={args.weight}"] if args.weight else [])])
+            run([sys.executable, "tools/test.py", "--config-file", os.path.join(save, "config.py"), "--options",
+                 f"save_path={save}", f"weight={os.path.join(save, 'model', 'model_best.pth')}"])
+        counts = fold_counts(os.path.join(ROOT, save), args.data_root, area, num_classes)
+        per_fold_counts.append(counts)
+        per_fold[area] = pool([counts])
+    report = table(pool(per_fold_counts), names, per_fold)
+    output = args.output or os.path.join(ROOT, f"{args.exp}.md")
+    os.makedirs(os.path.dirname(output), exist_ok=True)
+    with open(output, "w") as f:
+        f.write(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
