@@ -66,3 +66,4 @@ class SyncTeacher(host.HookBase):
             model = unwrap(self.trainer.model)
             if hasattr(model, "sync_teacher"):
                 model.sync_teacher()
+                self.trainer.logger.info("SyncTeacher: teacher initialised as a copy of the (loaded) student")

@@ -3,9 +3,9 @@
 - one code path for GPU and CPU: the batch moves to the model's device (no `.cuda()`), AMP and GradScaler only on CUDA;
 - gradient accumulation; with `lr_base_batch_size` set, learning rates follow the linear scaling rule
   lr * (batch_size * gradient_accumulation_steps) / lr_base_batch_size;
-- numerical safety: a non-finite loss term or gradient norm skips the step before any update (the log names the
-  term), `comm_info["optimizer_stepped"]` tells the teacher hook, and more than `max_nonfinite_steps` skips in a
-  row stop the run;
+- numerical safety: a non-finite loss term, gradient norm or input (NaN / Inf in a sample) skips the step before
+  any update (the log names the term or the sample), `comm_info["optimizer_stepped"]` tells the teacher hook, and
+  more than `max_nonfinite_steps` skips in a row stop the run;
 - per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter).
 """
 from __future__ import annotations
@@ -16,6 +16,7 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from .. import host
+from ..models.validation import NonFiniteInputError
 from ..utils import comm
 from ..utils.device import default_device, to_device
 
@@ -81,9 +82,13 @@ class CSPTrainer(host.DefaultTrainer):
         if self.accum_count == 0:
             self.optimizer.zero_grad(set_to_none=True)
         amp = bool(self.cfg.enable_amp) and self.device.type == "cuda"
-        with torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")],
-                            enabled=amp):
-            output = self.model(input_dict)
+        try:
+            with torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")],
+                                enabled=amp):
+                output = self.model(input_dict)
+        except NonFiniteInputError as e:
+            info["model_output_dict"] = {}
+            return self.skip_step(f"non-finite input: {e}")
         info["model_output_dict"] = output
         bad = non_finite_terms(output)
         if bad:

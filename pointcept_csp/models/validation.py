@@ -4,6 +4,11 @@ from __future__ import annotations
 import torch
 
 
+class NonFiniteInputError(ValueError):
+    """A batch carries NaN / Inf coordinates or features. CSPTrainer skips such a training step (and counts it);
+    everywhere else it is an error."""
+
+
 def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Tensor, in_channels: int | None = None,
                       grid_coord: torch.Tensor | None = None) -> None:
     """Raise ValueError on: empty batch or sample, offsets not increasing or not ending at N, coord/feat row
@@ -34,5 +39,5 @@ def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Ten
         if not bool(finite.all()):
             first = int((~finite).nonzero()[0])
             sample = int(torch.searchsorted(offset.long(), torch.tensor(first, device=offset.device), right=True))
-            raise ValueError(f"{name} has NaN/Inf values (first at point {first}, sample {sample} of the batch); "
-                             f"clean the input or check the transforms")
+            raise NonFiniteInputError(f"{name} has NaN/Inf values (first at point {first}, sample {sample} of the "
+                                      f"batch); clean the input or check the transforms")

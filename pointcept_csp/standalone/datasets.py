@@ -69,6 +69,8 @@ class DefaultDataset(torch.utils.data.Dataset):
         if "coord" not in data:
             raise FileNotFoundError(f"{os.path.join(path, 'coord.npy')} is missing")
         n = len(data["coord"])
+        if n == 0:
+            raise ValueError(f"{os.path.join(path, 'coord.npy')} holds no points; remove the empty sample from the split")
         data["coord"] = data["coord"].astype(np.float32)
         for key in ("color", "normal"):
             if key in data:

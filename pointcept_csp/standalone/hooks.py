@@ -80,16 +80,16 @@ class IterationTimer(HookBase):
         storage.put_scalar("batch_time", time.perf_counter() - self.tic)
         self.tic = time.perf_counter()
         self.remain_iter -= 1
-        if self.trainer.comm_info["iter"] < self.warmup_iter:
-            storage.history("data_time").reset()
-            storage.history("batch_time").reset()
-        batch_time = storage.history("batch_time")
-        per_iter = batch_time.avg if batch_time.count else batch_time.val
+        data_time, batch_time = storage.history("data_time").val, storage.history("batch_time")
+        per_iter = batch_time.avg
         minutes, seconds = divmod(int(self.remain_iter * per_iter), 60)
         hours, minutes = divmod(minutes, 60)
         self.trainer.comm_info["iter_info"] += (
-            f"Data {storage.history('data_time').val:.3f} Batch {batch_time.val:.3f} "
-            f"Remain {hours:02d}:{minutes:02d}:{seconds:02d} ")
+            f"Data {data_time:.3f} Batch {batch_time.val:.3f} Remain {hours:02d}:{minutes:02d}:{seconds:02d} ")
+        if self.trainer.comm_info["iter"] < self.warmup_iter:
+            # the first iterations pay for allocation and caching: keep them out of the averages (and the ETA)
+            storage.history("data_time").reset()
+            batch_time.reset()
 
 
 @HOOKS.register_module()

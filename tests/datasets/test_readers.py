@@ -93,6 +93,9 @@ def test_missing_data_raises_with_the_path(tmp_path):
     ds = host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=str(tmp_path)))
     with pytest.raises(FileNotFoundError, match="coord.npy is missing"):
         ds[0]
+    np.save(tmp_path / "train" / "scene0" / "coord.npy", np.zeros((0, 3), np.float32))
+    with pytest.raises(ValueError, match="scene0/coord.npy holds no points"):
+        ds[0]
 
 
 def test_rotation_keeps_distances_and_collect_builds_features():

@@ -110,5 +110,8 @@ def test_bad_batches_raise_clear_errors():
     with pytest.raises(ValueError, match="above max_tokens=500"):
         model(pack(s, s))
     model(pack(s, s), cross_sample=False)  # independent mode: each sequence is one sample, below the cap
+    with pytest.raises(ValueError, match="the batch is empty"):
+        model(dict(coord=torch.zeros(0, 3), feat=torch.zeros(0, 6), grid_coord=torch.zeros(0, 3, dtype=torch.long),
+                   offset=torch.tensor([0])))
     with pytest.raises(KeyError, match="grid_coord"):
         model({k: v for k, v in pack(s).items() if k != "grid_coord"})
