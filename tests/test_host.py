@@ -51,7 +51,7 @@ def test_plugin_module_builds_from_dict_and_from_config_file():
 def test_unknown_type_names_close_matches():
     import tests.fixtures.toy_plugin  # noqa: F401
 
-    with pytest.raises(KeyError, match=r"ToySegmentr.*did you mean \['ToySegmentor'\]"):
+    with pytest.raises(KeyError, match=r"'ToySegmentr' is not registered in models; did you mean \['ToySegmentor'"):
         host.build_model(dict(type="ToySegmentr"))
 
 

@@ -73,8 +73,8 @@ def main():
     times["data"] = time.perf_counter() - tic
 
     roots = [f"data.{s}.data_root={data_root}" for s in ("train", "val", "test")]
-    quick_pre = ["epoch=8", "eval_epoch=8", "scheduler.pct_start=0.3"] if args.quick else []
-    quick_ft = ["epoch=8", "eval_epoch=2", "scheduler.pct_start=0.3"] if args.quick else []
+    quick_pre = ["epoch=8", "eval_epoch=8"] if args.quick else []
+    quick_ft = ["epoch=8", "eval_epoch=2"] if args.quick else []
 
     print("[2/5] pre-training with cross-sample propagation (the batch is one sequence)", flush=True)
     tic = time.perf_counter()

@@ -49,10 +49,10 @@ def build_scheduler(cfg: Mapping, optimizer: torch.optim.Optimizer):
     total_steps = cfg.pop("total_steps")
     if name == "OneCycleLR":
         warmup = float(cfg.get("pct_start", 0.3)) * total_steps
-        if warmup < 2 or total_steps - warmup < 2:
-            raise ValueError(f"OneCycleLR needs at least 2 warm-up and 2 annealing steps; total_steps={total_steps} "
-                             f"with pct_start={cfg.get('pct_start', 0.3)} gives {warmup:.1f} warm-up steps: train "
-                             f"longer or change pct_start")
+        if abs(warmup - 1.0) < 1e-9 or total_steps - warmup < 1e-9:
+            # torch's OneCycleLR divides by (warm-up steps - 1) and by the annealing steps: both must be non-zero
+            raise ValueError(f"OneCycleLR: total_steps={total_steps} with pct_start={cfg.get('pct_start', 0.3)} "
+                             f"gives {warmup:g} warm-up steps, which torch cannot schedule; change pct_start")
         max_lr = cfg.pop("max_lr")
         if isinstance(max_lr, (list, tuple)):
             max_lr = _per_group(max_lr, optimizer)
