@@ -11,6 +11,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
+from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
 from .layers import RMSNorm, inverse_softplus, log_uniform_, trunc_normal_
 
 
@@ -143,10 +144,43 @@ class Mamba2Mixer(SequenceMixer):
         return self.out_proj(self.norm(y.reshape(1, T, self.inner) * F.silu(z)))
 
 
-MIXERS = {"gated_delta": GatedDeltaNetMixer, "mamba2": Mamba2Mixer}
+class PatchAttentionMixer(nn.Module):
+    """PTv3-style serialized patch attention (Wu et al., arXiv:2312.10035), the baseline a user would pick instead of
+    an SSM: tokens in serialization order are cut into patches of `patch_size` that never straddle a sequence start,
+    and multi-head attention runs within each patch (plain PyTorch SDPA). With `cu_seqlens=None` the batch is one
+    sequence, so a patch may span the end of one sample and the start of the next.
+
+    Args:
+        channels (int): C. num_heads (int): H. patch_size (int): tokens per patch. Default: 1024.
+    """
+
+    def __init__(self, channels: int, num_heads: int = 4, patch_size: int = 1024, bidirectional: bool = False,
+                 backend: Backend = "auto", device=None, dtype=None) -> None:
+        super().__init__()
+        if channels % num_heads != 0:
+            raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
+        dd = dict(device=device, dtype=dtype)
+        self.num_heads, self.patch_size = num_heads, patch_size
+        self.qkv = nn.Linear(channels, 3 * channels, **dd)
+        self.proj = nn.Linear(channels, channels, **dd)
+
+    def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
+        T, C = feat.shape
+        H = self.num_heads
+        layout = chunk_layout(check_cu_seqlens(cu_seqlens, T), self.patch_size, feat.device)
+        qkv = to_chunks(self.qkv(feat).view(T, 3, H, C // H), layout)  # [NP, P, 3, H, D]
+        q, k, v = (x.transpose(1, 2) for x in qkv.unbind(2))  # [NP, H, P, D]
+        valid = (layout.slot_valid if layout.slot_valid is not None
+                 else torch.arange(layout.num_chunks * self.patch_size, device=feat.device) < T)
+        mask = valid.view(layout.num_chunks, 1, 1, self.patch_size)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # [NP, H, P, D]
+        return self.proj(from_chunks(out.transpose(1, 2).reshape(layout.num_chunks, self.patch_size, C), layout))
 
 
-def build_mixer(kind: str, channels: int, **kwargs) -> SequenceMixer:
+MIXERS = {"gated_delta": GatedDeltaNetMixer, "mamba2": Mamba2Mixer, "patch_attention": PatchAttentionMixer}
+
+
+def build_mixer(kind: str, channels: int, **kwargs) -> nn.Module:
     if kind not in MIXERS:
         raise ValueError(f"mixer must be one of {sorted(MIXERS)}, got {kind!r}")
     return MIXERS[kind](channels, **kwargs)

@@ -57,7 +57,7 @@ class Block(nn.Module):
         self.cpe_conv = SubMConv3d(channels, channels, 3)
         self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels))
         self.norm1, self.norm2 = nn.LayerNorm(channels), nn.LayerNorm(channels)
-        head_arg = {"num_heads": num_heads} if mixer == "gated_delta" else {}
+        head_arg = {"num_heads": num_heads} if mixer in ("gated_delta", "patch_attention") else {}
         self.mixer = build_mixer(mixer, channels, bidirectional=bidirectional, backend=backend,
                                  **head_arg, **mixer_cfg)
         self.mlp = MLP(channels, int(channels * mlp_ratio))
@@ -102,7 +102,8 @@ class PointCSPSSM(nn.Module):
             "hilbert-trans", "random").
         shuffle_tokens (bool): in training, every block reads its tokens randomly shuffled within each sample (the
             paper); in eval the curve orders are used, so predictions are repeatable.
-        mixer (str): "gated_delta" (Gated DeltaNet, the paper's) or "mamba2"; mixer_cfg: extra mixer arguments.
+        mixer (str): "gated_delta" (Gated DeltaNet, the paper's), "mamba2", or "patch_attention" (PTv3-style
+            baseline); mixer_cfg: extra mixer arguments (e.g. `patch_size`, `state_size`).
         cross_sample (bool): default mode; True: the batch is one sequence (CSP), False: state reset per sample.
         bidirectional (bool): add a reversed-order scan in every mixer.
         enc_mode (bool): encoder only; the output point is the coarsest level (for classification / heads).

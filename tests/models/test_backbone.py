@@ -115,3 +115,21 @@ def test_bad_batches_raise_clear_errors():
                    offset=torch.tensor([0])))
     with pytest.raises(KeyError, match="grid_coord"):
         model({k: v for k, v in pack(s).items() if k != "grid_coord"})
+
+
+def test_patch_attention_mixer_matches_per_patch_attention():
+    from pointcept_csp.models.mixers import PatchAttentionMixer
+
+    mixer = PatchAttentionMixer(16, num_heads=2, patch_size=8).double()
+    x = torch.randn(21, 16, dtype=torch.float64)
+    out = mixer(x, torch.tensor([0, 5, 21]))
+    expected = []
+    for start, end in [(0, 5), (5, 13), (13, 21)]:  # patches restart at the sample start (token 5)
+        q, k, v = mixer.qkv(x[start:end]).view(end - start, 3, 2, 8).unbind(1)
+        attn = torch.softmax(torch.einsum("ihd,jhd->hij", q, k) / 8 ** 0.5, dim=-1)
+        expected.append(mixer.proj(torch.einsum("hij,jhd->ihd", attn, v).reshape(end - start, 16)))
+    assert_close("patch attention", out, torch.cat(expected), atol=1e-12)
+    model = build(mixer="patch_attention", mixer_cfg=dict(patch_size=128), cross_sample=False).eval()
+    a, b = scene(300, 0), scene(200, 1)
+    with torch.no_grad():
+        assert_close("independent", model(pack(b, a))["feat"][200:], model(pack(a))["feat"], atol=1e-5)
