@@ -2,7 +2,7 @@
 sequence) vs independent mode (state reset per scene), and the same network with the mixer swapped for PTv3-style
 patch attention (patch 1024, plain PyTorch SDPA) at equal width, as the baseline a user would pick instead.
 
-Each case runs in a fresh subprocess (peak RSS per process), with glibc's default allocator and with
+Each case runs in a fresh subprocess (peak RSS above the inputs, over all steps), with glibc's default allocator and with
 `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`. One thread. Ratios are within one run and one allocator.
 
     python tools/bench/bench_backbone.py                      # B = 1 2 4 8, 8k points, the "small" preset
@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
 ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
 PRESETS = {
     # a 4-stage CPU-sized network; "base" is configs/_base_/model/pointcsp-ssm-base.py (GPU-sized)
@@ -28,11 +30,6 @@ PRESETS = {
                   mlp_ratio=2, drop_path=0.0),
     "base": dict(),
 }
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def worker(preset: str, mixer: str, mode: str, batch: int, points: int, repeats: int) -> dict:
@@ -57,17 +54,17 @@ def worker(preset: str, mixer: str, mode: str, batch: int, points: int, repeats:
     mixer_cfg = dict(patch_size=1024) if mixer == "patch_attention" else {}
     model = host.build_model(dict(type="PointCSP-SSM-v1m1", in_channels=6, mixer=mixer, mixer_cfg=mixer_cfg,
                                   cross_sample=mode == "csp", shuffle_tokens=True, **PRESETS[preset])).train()
-    base = rss_bytes()
     times = []
-    for i in range(repeats + 1):  # the first step is a warm-up (allocation, caches)
+    reset_peak()  # the peak covers every step, the warm-up included (its buffers are the ones later steps reuse)
+    base = rss_mib()
+    for i in range(repeats + 1):  # the first step is a warm-up (allocation, caches), untimed
         tic = time.perf_counter()
         out = model(data)
         out["feat"].pow(2).mean().backward()
         model.zero_grad(set_to_none=True)
         if i:
             times.append(time.perf_counter() - tic)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-    return dict(step_s=statistics.median(times), peak_mib=max(peak, 0) / 2**20, tokens=int(data["offset"][-1]))
+    return dict(step_s=statistics.median(times), peak_mib=max(peak_mib() - base, 0.0), tokens=int(data["offset"][-1]))
 
 
 def main():

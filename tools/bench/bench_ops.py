@@ -12,19 +12,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
 ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def make_inputs(op: str, T: int, device: str):
@@ -83,20 +80,20 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, wh
     for name, step in (("fwd", forward), ("fwd_bwd", forward_backward)):
         if name != which:
             continue
-        base = rss_bytes()
+        reset_peak()
+        base = rss_mib()
         if device == "cuda":
             torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated()
+            base = torch.cuda.memory_allocated() / 2**20
         times = []
         for i in range(repeats + (impl != "reference")):  # one warm-up run, except for the slow token loop
             tic = time.perf_counter()
             step()
             if i or impl == "reference":
                 times.append(time.perf_counter() - tic)
-        peak = (torch.cuda.max_memory_allocated() if device == "cuda"
-                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - base
+        peak = (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_mib()) - base
         result[name] = statistics.median(times)
-        result[name + "_mem_mib"] = max(peak, 0) / 2**20
+        result[name + "_mem_mib"] = max(peak, 0.0)
     return result
 
 
