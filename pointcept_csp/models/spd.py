@@ -146,7 +146,8 @@ class SPDSegmentor(SPDBase):
     def forward(self, input_dict: dict) -> dict:
         feat, out = self.student(input_dict)
         logits = self.logits(feat, input_dict)
-        output = dict(seg_logits=logits)
+        # Pointcept's convention: training returns only (scalar) losses, evaluation adds the logits
+        output = {} if self.training else dict(seg_logits=logits)
         if "segment" in input_dict:
             segment = input_dict["segment"].long()
             _check_labels(segment, self.num_classes, self.ignore_index)
@@ -192,7 +193,7 @@ class SPDClassifier(SPDBase):
         peak = feat.new_full((num, feat.shape[1]), float("-inf")).scatter_reduce(
             0, batch[:, None].expand_as(feat), feat, reduce="amax")
         logits = self.cls_head(torch.cat([mean, peak], dim=1))
-        output = dict(cls_logits=logits)
+        output = {} if self.training else dict(cls_logits=logits)
         if "category" in input_dict:
             category = input_dict["category"].long().view(-1)
             _check_labels(category, self.num_classes, -100)

@@ -39,13 +39,20 @@ def _to_plain(value: Any) -> Any:
 
 
 def merge_into(child: Mapping, base: dict) -> dict:
-    """Recursively merge `child` over `base`; a child dict with `_delete_=True` replaces instead of merging."""
+    """Recursively merge `child` over `base`; a child dict with `_delete_=True` replaces instead of merging.
+
+    As in Pointcept, a child dict may not silently replace a base value that is not a dict (e.g. `crop=None`):
+    that needs `_delete_=True`, so that configs load the same under both hosts.
+    """
     merged = dict(base)
     for key, value in child.items():
         if isinstance(value, Mapping):
             value = dict(value)
             replace = value.pop(DELETE_KEY, False)
-            if not replace and isinstance(merged.get(key), Mapping):
+            if not replace and key in merged:
+                if not isinstance(merged[key], Mapping):
+                    raise TypeError(f"{key}={value} in the child config cannot inherit from the base, where {key} is "
+                                    f"{type(merged[key]).__name__}; add _delete_=True to replace it")
                 merged[key] = merge_into(value, dict(merged[key]))
                 continue
         merged[key] = value

@@ -114,14 +114,15 @@ def test_classifier_and_part_segmentor_outputs():
     batch = pack(scene(300, 0), scene(250, 1), scene(200, 2))
     batch["category"] = torch.tensor([1, 6, 3])
     out = cls(batch)
-    assert out["cls_logits"].shape == (3, 7) and torch.isfinite(out["loss"])
+    assert torch.isfinite(out["loss"]) and all(v.numel() == 1 for v in out.values())  # training: scalars only
+    assert cls.eval()(batch)["cls_logits"].shape == (3, 7)
     part = host.build_model(dict(type="SPD-PartSegmentor-v1m1", backbone=OURS, backbone_out_channels=16,
                                  num_classes=5, num_categories=4)).train()
     batch["category"] = torch.tensor([0, 3, 2])
     out = part(batch)
-    assert out["seg_logits"].shape == (750, 5)
     out["loss"].backward()
     assert part.category_embedding.weight.grad is not None
+    assert part.eval()(batch)["seg_logits"].shape == (750, 5)
 
 
 def test_out_of_range_labels_are_rejected():
