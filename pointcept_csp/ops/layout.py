@@ -40,7 +40,7 @@ class ChunkLayout:
 
     chunk_size: int
     num_chunks: int
-    slot_token: torch.Tensor | None  # [num_chunks * chunk_size] token of each slot, None: identity + right padding
+    token_slot: torch.Tensor | None  # [T] slot of each token, None: identity + right padding
     slot_valid: torch.Tensor | None  # [num_chunks * chunk_size] bool
     seq_of_chunk: list[int]
     starts_seq: list[bool]  # chunk c is the first chunk of its sequence: the state resets before it
@@ -61,25 +61,24 @@ def chunk_layout(bounds: list[int], chunk_size: int, device: torch.device) -> Ch
                                device=device)
     chunk_end = torch.tensor([bounds[s + 1] for s in seq_of_chunk], device=device)
     slots = chunk_start[:, None] + torch.arange(chunk_size, device=device)
-    valid = slots < chunk_end[:, None]
-    return ChunkLayout(chunk_size, len(seq_of_chunk), slots.clamp(max=total - 1).reshape(-1), valid.reshape(-1),
-                       seq_of_chunk, starts, ends, total)
+    valid = (slots < chunk_end[:, None]).reshape(-1)
+    return ChunkLayout(chunk_size, len(seq_of_chunk), valid.nonzero().squeeze(1), valid, seq_of_chunk, starts, ends,
+                       total)
 
 
 def to_chunks(x: torch.Tensor, layout: ChunkLayout) -> torch.Tensor:
-    """`[T, ...]` -> `[num_chunks, chunk_size, ...]` with zeros in padding slots."""
-    if layout.slot_token is None:
-        pad = layout.num_chunks * layout.chunk_size - layout.total
-        x = F.pad(x, (0, 0) * (x.dim() - 1) + (0, pad))
+    """`[T, ...]` -> `[num_chunks, chunk_size, ...]` with zeros in padding slots (one copy of x)."""
+    slots = layout.num_chunks * layout.chunk_size
+    if layout.token_slot is None:
+        x = F.pad(x, (0, 0) * (x.dim() - 1) + (0, slots - layout.total))
     else:
-        valid = layout.slot_valid.view(-1, *([1] * (x.dim() - 1)))
-        x = x.index_select(0, layout.slot_token) * valid
+        x = x.new_zeros(slots, *x.shape[1:]).index_copy(0, layout.token_slot, x)
     return x.reshape(layout.num_chunks, layout.chunk_size, *x.shape[1:])
 
 
 def from_chunks(x: torch.Tensor, layout: ChunkLayout) -> torch.Tensor:
     """`[num_chunks, chunk_size, ...]` -> `[T, ...]`, dropping padding slots."""
     x = x.reshape(layout.num_chunks * layout.chunk_size, *x.shape[2:])
-    if layout.slot_token is None:
+    if layout.token_slot is None:
         return x[: layout.total]
-    return x[layout.slot_valid]
+    return x.index_select(0, layout.token_slot)
