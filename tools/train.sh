@@ -5,6 +5,7 @@
 #   sh tools/train.sh -d s3dis -c pointcsp -n ft -r true        (Pointcept's dataset + config-name form; resume)
 # Flags: -c config (path, or name under configs/<dataset>/) -n experiment name -w weight -r resume (true/false)
 #        -g GPUs per machine -m machines -d dataset -p python interpreter
+#        -o "key=value ..." extra config overrides (ours; Pointcept's script has none)
 cd "$(dirname "$0")/.." || exit 1
 ROOT_DIR=$(pwd)
 if [ -x "$ROOT_DIR/.venv/bin/python" ]; then PYTHON="$ROOT_DIR/.venv/bin/python"; else PYTHON=python; fi
@@ -16,8 +17,9 @@ RESUME=false
 NUM_GPU=None
 NUM_MACHINE=1
 DIST_URL="auto"
+EXTRA=""
 
-while getopts "p:d:c:n:w:g:m:r:" opt; do
+while getopts "p:d:c:n:w:g:m:r:o:" opt; do
   case $opt in
     p) PYTHON=$OPTARG ;;
     d) DATASET=$OPTARG ;;
@@ -27,6 +29,7 @@ while getopts "p:d:c:n:w:g:m:r:" opt; do
     r) RESUME=$OPTARG ;;
     g) NUM_GPU=$OPTARG ;;
     m) NUM_MACHINE=$OPTARG ;;
+    o) EXTRA=$OPTARG ;;
     \?) echo "Invalid option: -$OPTARG" >&2; exit 2 ;;
   esac
 done
@@ -64,9 +67,9 @@ export PYTHONPATH="$ROOT_DIR/$CODE_DIR${PYTHONPATH:+:$PYTHONPATH}"
 if [ "$WEIGHT" = None ]; then
   exec "$PYTHON" "$CODE_DIR/tools/train.py" --config-file "$CONFIG_PATH" --num-gpus "$NUM_GPU" \
     --num-machines "$NUM_MACHINE" --machine-rank "${SLURM_NODEID:-0}" --dist-url "$DIST_URL" \
-    --options save_path="$EXP_DIR"
+    --options save_path="$EXP_DIR" $EXTRA
 else
   exec "$PYTHON" "$CODE_DIR/tools/train.py" --config-file "$CONFIG_PATH" --num-gpus "$NUM_GPU" \
     --num-machines "$NUM_MACHINE" --machine-rank "${SLURM_NODEID:-0}" --dist-url "$DIST_URL" \
-    --options save_path="$EXP_DIR" resume="$RESUME" weight="$WEIGHT"
+    --options save_path="$EXP_DIR" resume="$RESUME" weight="$WEIGHT" $EXTRA
 fi
