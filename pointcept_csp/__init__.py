@@ -4,8 +4,8 @@ whole batch as one sequence, and stability preservation distillation (SPD) for s
 Importing the package registers its models, transforms, datasets, hooks and trainer into the active host
 (`pointcept_csp.host.NAME`).
 """
-from . import host
-from . import datasets, engines, models  # noqa: F401  (register into the host)
+
+from . import datasets, engines, host, models  # noqa: F401  (register into the host)
 
 __version__ = "0.1.0"
 __all__ = ["host", "__version__"]

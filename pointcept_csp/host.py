@@ -4,6 +4,7 @@ Everything the plugin registers lands in the active host's registries, so config
 testers are the host's own. `POINTCEPT_CSP_HOST` picks the host: `auto` (default), `pointcept` or `standalone`.
 No other module of the package imports `pointcept`.
 """
+
 from __future__ import annotations
 
 import os
@@ -68,7 +69,24 @@ def load_config(path: str, options: dict | None = None) -> Config:
 
 
 __all__ = [
-    "NAME", "Config", "DATASETS", "DefaultDataset", "DefaultTrainer", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS",
-    "TRANSFORMS", "build_dataset", "build_model", "collate_fn", "default_argument_parser", "default_config_parser",
-    "default_setup", "launch", "load_config", "point_collate_fn",
+    "NAME",
+    "Config",
+    "DATASETS",
+    "DefaultDataset",
+    "DefaultTrainer",
+    "HOOKS",
+    "HookBase",
+    "MODELS",
+    "TESTERS",
+    "TRAINERS",
+    "TRANSFORMS",
+    "build_dataset",
+    "build_model",
+    "collate_fn",
+    "default_argument_parser",
+    "default_config_parser",
+    "default_setup",
+    "launch",
+    "load_config",
+    "point_collate_fn",
 ]

@@ -1,4 +1,5 @@
 """Shared test helpers: named closeness checks, subprocess runs of the tools, CUDA markers."""
+
 from __future__ import annotations
 
 import os
@@ -19,16 +20,21 @@ def assert_close(name: str, actual: torch.Tensor, expected: torch.Tensor, atol: 
     if not torch.isfinite(actual).all():
         raise AssertionError(f"{name}: non-finite values")
     err = (actual.double() - expected.double()).abs().max().item() if actual.numel() else 0.0
-    torch.testing.assert_close(actual, expected, atol=atol, rtol=rtol,
-                               msg=lambda m: f"{name}: max abs error {err:.3e}\n{m}")
+    torch.testing.assert_close(
+        actual, expected, atol=atol, rtol=rtol, msg=lambda m: f"{name}: max abs error {err:.3e}\n{m}"
+    )
 
 
-def run_tool(*args: str, env: dict | None = None, timeout: int = 600, check: bool = True) -> subprocess.CompletedProcess:
+def run_tool(
+    *args: str, env: dict | None = None, timeout: int = 600, check: bool = True
+) -> subprocess.CompletedProcess:
     """Run `python <args>` from the repository root, single-threaded; fail with the tool's output on error."""
     full_env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **(env or {}))
-    proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\n"
-                             f"stderr:\n{proc.stderr[-4000:]}")
+        raise AssertionError(
+            f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
+        )
     return proc

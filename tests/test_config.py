@@ -1,4 +1,5 @@
 """The standalone config loader: `_base_` merging, `_delete_`, dotted overrides, dump round trip, clear errors."""
+
 import pytest
 
 from pointcept_csp.standalone.config import Config, merge_into, parse_option_value
@@ -27,7 +28,7 @@ def test_base_merge_delete_and_dump_roundtrip(tmp_path):
 def test_missing_key_and_file_errors(tmp_path):
     cfg = Config.fromfile(write(tmp_path, "c.py", "a = 1\n"))
     with pytest.raises(AttributeError, match="config has no key 'b'"):
-        cfg.b
+        cfg.b  # noqa: B018
     with pytest.raises(FileNotFoundError, match="config file not found"):
         Config.fromfile(str(tmp_path / "nope.py"))
 

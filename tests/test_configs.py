@@ -1,4 +1,5 @@
 """Every config under configs/ parses through host.load_config and builds its model."""
+
 import glob
 import os
 
@@ -8,8 +9,11 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from tests._utils import ROOT
 
-CONFIGS = sorted(p for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.py"), recursive=True)
-                 if os.sep + "_base_" + os.sep not in p)
+CONFIGS = sorted(
+    p
+    for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.py"), recursive=True)
+    if os.sep + "_base_" + os.sep not in p
+)
 
 
 def test_there_are_configs():

@@ -1,4 +1,5 @@
 """The standalone engine end to end through tools/train.py: hook order, learning, checkpoint, crash and resume."""
+
 import json
 import os
 import re
@@ -12,8 +13,16 @@ TOY_CFG = "tests/fixtures/configs/toy.py"
 
 def train(save_path, *options, check=True):
     calls = os.path.join(save_path, "hook_calls.jsonl")
-    proc = run_tool("tools/train.py", "--config-file", TOY_CFG, "--options", f"save_path={save_path}",
-                    f"hooks.6.path={calls}", *options, check=check)
+    proc = run_tool(
+        "tools/train.py",
+        "--config-file",
+        TOY_CFG,
+        "--options",
+        f"save_path={save_path}",
+        f"hooks.6.path={calls}",
+        *options,
+        check=check,
+    )
     with open(calls) as f:
         return proc, [json.loads(line) for line in f]
 

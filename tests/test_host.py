@@ -1,4 +1,5 @@
 """The host seam: which host is active, registrations reachable through it, configs through its loader."""
+
 import os
 import re
 import subprocess
@@ -14,22 +15,39 @@ TOY_CFG = os.path.join(ROOT, "tests", "fixtures", "configs", "toy.py")
 
 
 def test_host_name_is_standalone_without_pointcept():
-    proc = subprocess.run([sys.executable, "-c", "import pointcept_csp.host as h; print(h.NAME)"], cwd=ROOT,
-                          env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import pointcept_csp.host as h; print(h.NAME)"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=ROOT),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     expected = "pointcept" if host.POINTCEPT_IMPORT_ERROR is None and host.NAME == "pointcept" else "standalone"
     assert proc.stdout.strip() == expected
 
 
 def test_forced_standalone_host():
     code = "import pointcept_csp.host as h; print(h.NAME, h.MODELS.__module__)"
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT, POINTCEPT_CSP_HOST="standalone"))
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ, PYTHONPATH=ROOT, POINTCEPT_CSP_HOST="standalone"),
+    )
     assert proc.stdout.split()[0] == "standalone"
 
 
 def test_bad_host_choice_is_rejected():
-    proc = subprocess.run([sys.executable, "-c", "import pointcept_csp"], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT, POINTCEPT_CSP_HOST="pointcep"))
+    proc = subprocess.run(
+        [sys.executable, "-c", "import pointcept_csp"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=ROOT, POINTCEPT_CSP_HOST="pointcep"),
+    )
     assert proc.returncode != 0 and "POINTCEPT_CSP_HOST must be one of" in proc.stderr
 
 

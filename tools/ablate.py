@@ -13,6 +13,7 @@ is written as markdown with the command that produced it.
 
     python tools/ablate.py --seeds 0 1 2 --studies ablation batch shuffle --jobs 2 --output docs/results.md
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,11 +55,26 @@ def pretrain(args, seed: int, csp: bool, shuffle: bool = True) -> str:
     if os.path.isfile(backbone):
         return backbone
     os.makedirs(out, exist_ok=True)
-    run([sys.executable, "tools/train.py", "--config-file", args.pretrain_config, "--options", f"save_path={out}",
-         f"seed={seed}", f"model.cross_sample={csp}", f"model.backbone.shuffle_tokens={shuffle}",
-         f"data.train.data_root={args.data_root}", *args.pretrain_options], os.path.join(out, "run.log"))
-    run([sys.executable, "tools/export_backbone.py", os.path.join(out, "model", "model_last.pth"), backbone],
-        os.path.join(out, "export.log"))
+    run(
+        [
+            sys.executable,
+            "tools/train.py",
+            "--config-file",
+            args.pretrain_config,
+            "--options",
+            f"save_path={out}",
+            f"seed={seed}",
+            f"model.cross_sample={csp}",
+            f"model.backbone.shuffle_tokens={shuffle}",
+            f"data.train.data_root={args.data_root}",
+            *args.pretrain_options,
+        ],
+        os.path.join(out, "run.log"),
+    )
+    run(
+        [sys.executable, "tools/export_backbone.py", os.path.join(out, "model", "model_last.pth"), backbone],
+        os.path.join(out, "export.log"),
+    )
     return backbone
 
 
@@ -68,12 +84,36 @@ def finetune(args, seed: int, backbone: str, spd: bool, tag: str, extra: list[st
     if not os.path.isfile(metrics_file):
         os.makedirs(out, exist_ok=True)
         roots = [f"data.{s}.data_root={args.data_root}" for s in ("train", "val", "test")]
-        run([sys.executable, "tools/train.py", "--config-file", args.finetune_config, "--options", f"save_path={out}",
-             f"seed={seed}", f"weight={backbone}", f"model.spd={spd}", *([] if spd else ["model.lambda_spd=0.0"]),
-             *roots, *args.finetune_options, *extra], os.path.join(out, "run.log"))
-        run([sys.executable, "tools/test.py", "--config-file", os.path.join(out, "config.py"), "--options",
-             f"save_path={out}", f"weight={os.path.join(out, 'model', 'model_best.pth')}"],
-            os.path.join(out, "test.log"))
+        run(
+            [
+                sys.executable,
+                "tools/train.py",
+                "--config-file",
+                args.finetune_config,
+                "--options",
+                f"save_path={out}",
+                f"seed={seed}",
+                f"weight={backbone}",
+                f"model.spd={spd}",
+                *([] if spd else ["model.lambda_spd=0.0"]),
+                *roots,
+                *args.finetune_options,
+                *extra,
+            ],
+            os.path.join(out, "run.log"),
+        )
+        run(
+            [
+                sys.executable,
+                "tools/test.py",
+                "--config-file",
+                os.path.join(out, "config.py"),
+                "--options",
+                f"save_path={out}",
+                f"weight={os.path.join(out, 'model', 'model_best.pth')}",
+            ],
+            os.path.join(out, "test.log"),
+        )
     with open(metrics_file) as f:
         return json.load(f)
 
@@ -102,8 +142,9 @@ def main():
     parser.add_argument("--output", default=os.path.join(ROOT, "docs", "results.md"))
     args = parser.parse_args()
     if not os.path.isdir(os.path.join(args.data_root, "train")):
-        write_rooms(args.data_root, "scannet", {"train": list(range(1000, 1024)), "val": list(range(2000, 2006))},
-                    density=60)
+        write_rooms(
+            args.data_root, "scannet", {"train": list(range(1000, 1024)), "val": list(range(2000, 2006))}, density=60
+        )
     pool = ThreadPoolExecutor(args.jobs)
     backbones = {}
 
@@ -116,8 +157,9 @@ def main():
     runs, table = {}, {}  # (seed, tag) -> future; (study, row name, seed) -> (seed, tag)
 
     def add(study, name, seed, csp, spd, shuffle=True, extra=()):
-        tag = f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}{'' if shuffle else '-noshuffle'}" \
-              + "".join(f"-{e.replace('=', '')}" for e in extra)
+        tag = f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}{'' if shuffle else '-noshuffle'}" + "".join(
+            f"-{e.replace('=', '')}" for e in extra
+        )
         if (seed, tag) not in runs:
             options = list(extra) + ([] if shuffle else ["model.backbone.shuffle_tokens=False"])
             pre = backbone(seed, csp, shuffle)  # submitted before the fine-tuning that waits for it
@@ -130,17 +172,32 @@ def main():
                 add("ablation", name, seed, csp, spd)
         if "batch" in args.studies:
             for b in args.batch_sizes:
-                add("batch", f"batch {b}", seed, True, True, extra=() if b == args.default_batch else (f"batch_size={b}",))
+                add(
+                    "batch",
+                    f"batch {b}",
+                    seed,
+                    True,
+                    True,
+                    extra=() if b == args.default_batch else (f"batch_size={b}",),
+                )
         if "shuffle" in args.studies:
             for shuffle in (True, False):
                 add("shuffle", f"shuffle {'on' if shuffle else 'off'}", seed, True, True, shuffle=shuffle)
     results = {key: runs[run_key].result() for key, run_key in table.items()}
 
     command = "python tools/ablate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    lines = ["# Results", "", "Produced by:", "", f"    {command}", "",
-             f"Pre-training: `{args.pretrain_config}` {' '.join(args.pretrain_options)}; fine-tuning: "
-             f"`{args.finetune_config}` {' '.join(args.finetune_options)}; seeds {args.seeds}; test on the val rooms "
-             "(every point, fragment voting). Mean ± standard deviation over seeds, in %.", ""]
+    lines = [
+        "# Results",
+        "",
+        "Produced by:",
+        "",
+        f"    {command}",
+        "",
+        f"Pre-training: `{args.pretrain_config}` {' '.join(args.pretrain_options)}; fine-tuning: "
+        f"`{args.finetune_config}` {' '.join(args.finetune_options)}; seeds {args.seeds}; test on the val rooms "
+        "(every point, fragment voting). Mean ± standard deviation over seeds, in %.",
+        "",
+    ]
     for study in ("ablation", "batch", "shuffle"):
         names = list(dict.fromkeys(k[1] for k in results if k[0] == study))
         if not names:

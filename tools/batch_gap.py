@@ -5,6 +5,7 @@ cross-sample mode (the batch as one sequence), and report how often predictions 
     python tools/batch_gap.py --config-file exp/s3dis/ft/config.py --weight exp/s3dis/ft/model/model_best.pth \
         --batch-size 4 --repeats 3
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,11 @@ def measure(model, samples: list[dict], num_classes: int, batch_size: int, repea
                 changed += int((batched != alone).sum())
                 total += len(alone)
                 batched_counts += np.stack(intersection_and_union(batched, sample["segment"], num_classes))
-        report[mode] = dict(disagreement=changed / max(total, 1), mIoU_alone=segmentation_scores(*alone_counts)["mIoU"],
-                            mIoU_batched=segmentation_scores(*batched_counts)["mIoU"])
+        report[mode] = dict(
+            disagreement=changed / max(total, 1),
+            mIoU_alone=segmentation_scores(*alone_counts)["mIoU"],
+            mIoU_batched=segmentation_scores(*batched_counts)["mIoU"],
+        )
     return report
 
 
@@ -66,10 +70,12 @@ def main():
     args = parser.parse_args()
     from pointcept_csp.standalone.config import parse_option_value
 
-    cfg = host.load_config(args.config_file, {k: parse_option_value(v) for k, v in (o.split("=", 1) for o in args.options)})
+    cfg = host.load_config(
+        args.config_file, {k: parse_option_value(v) for k, v in (o.split("=", 1) for o in args.options)}
+    )
     model = host.build_model(cfg.model)
     state = load_checkpoint(args.weight)["state_dict"]
-    model.load_state_dict({k[len("module."):] if k.startswith("module.") else k: v for k, v in state.items()})
+    model.load_state_dict({k[len("module.") :] if k.startswith("module.") else k: v for k, v in state.items()})
     model.eval()
     val_cfg = dict(cfg.data.val)
     # score on the voxelised points: drop the original-resolution keys the evaluator would use

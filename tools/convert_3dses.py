@@ -11,15 +11,31 @@ into Pointcept's layout read by `ThreeDSESDataset`:
 `--columns` names the columns in order (default: x y z red green blue label). Unlabelled points keep their class
 id; map them to -1 (ignored) with `--ignore-label`.
 """
+
 import argparse
 import json
 import os
 
 import numpy as np
 
-PLY_TYPES = {"char": "i1", "uchar": "u1", "short": "<i2", "ushort": "<u2", "int": "<i4", "uint": "<u4",
-             "float": "<f4", "double": "<f8", "int8": "i1", "uint8": "u1", "int16": "<i2", "uint16": "<u2",
-             "int32": "<i4", "uint32": "<u4", "float32": "<f4", "float64": "<f8"}
+PLY_TYPES = {
+    "char": "i1",
+    "uchar": "u1",
+    "short": "<i2",
+    "ushort": "<u2",
+    "int": "<i4",
+    "uint": "<u4",
+    "float": "<f4",
+    "double": "<f8",
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "<i2",
+    "uint16": "<u2",
+    "int32": "<i4",
+    "uint32": "<u4",
+    "float32": "<f4",
+    "float64": "<f8",
+}
 
 
 def read_ply(path: str) -> dict[str, np.ndarray]:

@@ -5,6 +5,7 @@ Every phase runs through tools/train.py / tools/test.py with the configs in conf
     sh tools/demo.sh            # about 6-8 minutes on 2 CPU cores
     sh tools/demo.sh --quick    # a one-minute smoke run (used by the tests)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,10 @@ SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "S
 def run(cmd: list[str], log_path: str) -> None:
     """Run a tool, keep its full output in `log_path` and show the progress lines."""
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    with open(log_path, "w") as log, subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                                      stderr=subprocess.STDOUT, text=True) as proc:
+    with (
+        open(log_path, "w") as log,
+        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
+    ):
         for line in proc.stdout:
             log.write(line)
             if any(key in line for key in SHOWN):
@@ -43,6 +46,7 @@ def run(cmd: list[str], log_path: str) -> None:
 
 def majority_baseline(data_root: str) -> tuple[str, float]:
     """mIoU of predicting the most frequent training class everywhere on the val rooms."""
+
     def labels(split):
         folder = os.path.join(data_root, split)
         return np.concatenate([np.load(os.path.join(folder, s, "segment20.npy")) for s in sorted(os.listdir(folder))])
@@ -66,7 +70,10 @@ def main():
 
     print("[1/5] procedural rooms", flush=True)
     tic = time.perf_counter()
-    splits = {"train": list(range(1000, 1004 if args.quick else 1024)), "val": list(range(2000, 2002 if args.quick else 2006))}
+    splits = {
+        "train": list(range(1000, 1004 if args.quick else 1024)),
+        "val": list(range(2000, 2002 if args.quick else 2006)),
+    }
     if not all(os.path.isdir(os.path.join(data_root, s, f"scene{i:04d}_00")) for s, ids in splits.items() for i in ids):
         write_rooms(data_root, "scannet", splits, density=60)
     print(f"   {len(splits['train'])} train / {len(splits['val'])} val rooms in {data_root}")
@@ -78,26 +85,60 @@ def main():
 
     print("[2/5] pre-training with cross-sample propagation (the batch is one sequence)", flush=True)
     tic = time.perf_counter()
-    run([sys.executable, "tools/train.py", "--config-file", PRETRAIN_CFG, "--options", f"save_path={pre_dir}",
-         f"data.train.data_root={data_root}", *quick_pre], os.path.join(exp, "pretrain.log"))
+    run(
+        [
+            sys.executable,
+            "tools/train.py",
+            "--config-file",
+            PRETRAIN_CFG,
+            "--options",
+            f"save_path={pre_dir}",
+            f"data.train.data_root={data_root}",
+            *quick_pre,
+        ],
+        os.path.join(exp, "pretrain.log"),
+    )
     times["pre-training"] = time.perf_counter() - tic
 
     print("[3/5] exporting the student backbone", flush=True)
     backbone = os.path.join(pre_dir, "model", "backbone.pth")
-    run([sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
-        os.path.join(exp, "export.log"))
+    run(
+        [sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
+        os.path.join(exp, "export.log"),
+    )
 
     print("[4/5] SPD fine-tuning (student: one room at a time; EMA teacher: the batch as one sequence)", flush=True)
     tic = time.perf_counter()
-    run([sys.executable, "tools/train.py", "--config-file", FINETUNE_CFG, "--options", f"save_path={ft_dir}",
-         f"weight={backbone}", *roots, *quick_ft], os.path.join(exp, "finetune.log"))
+    run(
+        [
+            sys.executable,
+            "tools/train.py",
+            "--config-file",
+            FINETUNE_CFG,
+            "--options",
+            f"save_path={ft_dir}",
+            f"weight={backbone}",
+            *roots,
+            *quick_ft,
+        ],
+        os.path.join(exp, "finetune.log"),
+    )
     times["fine-tuning"] = time.perf_counter() - tic
 
     print("[5/5] testing on the val rooms (every point, fragment voting)", flush=True)
     tic = time.perf_counter()
-    run([sys.executable, "tools/test.py", "--config-file", os.path.join(ft_dir, "config.py"), "--options",
-         f"save_path={ft_dir}", f"weight={os.path.join(ft_dir, 'model', 'model_best.pth')}"],
-        os.path.join(exp, "test.log"))
+    run(
+        [
+            sys.executable,
+            "tools/test.py",
+            "--config-file",
+            os.path.join(ft_dir, "config.py"),
+            "--options",
+            f"save_path={ft_dir}",
+            f"weight={os.path.join(ft_dir, 'model', 'model_best.pth')}",
+        ],
+        os.path.join(exp, "test.log"),
+    )
     times["test"] = time.perf_counter() - tic
 
     with open(os.path.join(ft_dir, "result", "metrics.json")) as f:
@@ -114,12 +155,16 @@ def format_report(metrics, majority, majority_miou, times, pre_dir, ft_dir, exp)
     lines = ["PointCSP CPU demo - val rooms", "", "| class | IoU |", "|---|---|"]
     for name, i, u in zip(metrics["names"], inter, union):
         lines.append(f"| {name} | {100 * i / u:.1f} |" if u else f"| {name} | - (absent) |")
-    lines += ["", f"mIoU {100 * metrics['mIoU']:.1f}   mAcc {100 * metrics['mAcc']:.1f}   OA {100 * metrics['allAcc']:.1f}",
-              f"majority-class baseline (always '{majority}'): mIoU {100 * majority_miou:.1f}", "",
-              "time per phase: " + ", ".join(f"{k} {v:.0f}s" for k, v in times.items()),
-              f"pre-training: {pre_dir} (train.log, TensorBoard events, model/model_last.pth, model/backbone.pth)",
-              f"fine-tuning:  {ft_dir} (train.log, TensorBoard events, model/model_best.pth, result/*_pred.npy)",
-              f"report:       {os.path.join(exp, 'report.md')}   TensorBoard: tensorboard --logdir {exp}"]
+    lines += [
+        "",
+        f"mIoU {100 * metrics['mIoU']:.1f}   mAcc {100 * metrics['mAcc']:.1f}   OA {100 * metrics['allAcc']:.1f}",
+        f"majority-class baseline (always '{majority}'): mIoU {100 * majority_miou:.1f}",
+        "",
+        "time per phase: " + ", ".join(f"{k} {v:.0f}s" for k, v in times.items()),
+        f"pre-training: {pre_dir} (train.log, TensorBoard events, model/model_last.pth, model/backbone.pth)",
+        f"fine-tuning:  {ft_dir} (train.log, TensorBoard events, model/model_best.pth, result/*_pred.npy)",
+        f"report:       {os.path.join(exp, 'report.md')}   TensorBoard: tensorboard --logdir {exp}",
+    ]
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ classifier whose centroids come from the OTHER scenes (leave one scene out, cosi
     python tools/embed_plot.py --checkpoints csp=exp/ablate/pre-seed0-csp/model/model_last.pth \
         nocsp=exp/ablate/pre-seed0-nocsp/model/model_last.pth --output docs/figures/embedding.png
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,9 +34,13 @@ def scene_batch(seed: int, grid_size: float, max_points: int) -> dict:
     _, keep = np.unique(voxel, axis=0, return_index=True)
     keep = np.random.default_rng(seed).permutation(keep)[:max_points]
     color = room["color"][keep].astype(np.float32) / 127.5 - 1
-    return dict(coord=torch.from_numpy(coord[keep]), grid_coord=torch.from_numpy(voxel[keep]),
-                feat=torch.from_numpy(np.concatenate([color, room["normal"][keep]], 1)),
-                offset=torch.tensor([len(keep)]), segment=torch.from_numpy(room["segment"][keep].astype(np.int64)))
+    return dict(
+        coord=torch.from_numpy(coord[keep]),
+        grid_coord=torch.from_numpy(voxel[keep]),
+        feat=torch.from_numpy(np.concatenate([color, room["normal"][keep]], 1)),
+        offset=torch.tensor([len(keep)]),
+        segment=torch.from_numpy(room["segment"][keep].astype(np.int64)),
+    )
 
 
 @torch.no_grad()
@@ -74,8 +79,12 @@ def project(x: np.ndarray) -> np.ndarray:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoints", nargs="+", required=True,
-                        help="name=path of pre-training checkpoints; path 'random' keeps the initialisation")
+    parser.add_argument(
+        "--checkpoints",
+        nargs="+",
+        required=True,
+        help="name=path of pre-training checkpoints; path 'random' keeps the initialisation",
+    )
     parser.add_argument("--config", default="configs/demo/pretrain-pointcsp-demo.py")
     parser.add_argument("--scenes", nargs="+", type=int, default=[2000, 2001, 2002, 2003, 2004, 2005])
     parser.add_argument("--points", type=int, default=4000)
@@ -99,9 +108,14 @@ def main():
         results[name] = cross_scene_consistency(feats, labels, len(ROOM_CLASSES))
         rng = np.random.default_rng(0)
         pick = [rng.permutation(len(f))[: args.plot_points] for f in feats]
-        panels.append((name, project(torch.cat([f[p] for f, p in zip(feats, pick)]).numpy()),
-                       torch.cat([y[p] for y, p in zip(labels, pick)]).numpy(),
-                       np.concatenate([np.full(len(p), i) for i, p in enumerate(pick)])))
+        panels.append(
+            (
+                name,
+                project(torch.cat([f[p] for f, p in zip(feats, pick)]).numpy()),
+                torch.cat([y[p] for y, p in zip(labels, pick)]).numpy(),
+                np.concatenate([np.full(len(p), i) for i, p in enumerate(pick)]),
+            )
+        )
     print(json.dumps(dict(cross_scene_class_consistency=results), indent=1))
     import matplotlib
 
@@ -115,8 +129,10 @@ def main():
             ax.set_title(f"{name}: {title}  (cross-scene consistency {100 * results[name]:.1f}%)", fontsize=9)
             ax.set_xticks([])
             ax.set_yticks([])
-    handles = [plt.Line2D([], [], marker="o", ls="", color=plt.get_cmap("tab10")(i), label=c)
-               for i, c in enumerate(ROOM_CLASSES)]
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=plt.get_cmap("tab10")(i), label=c)
+        for i, c in enumerate(ROOM_CLASSES)
+    ]
     fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=8)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     fig.savefig(args.output, dpi=110, bbox_inches="tight")

@@ -1,7 +1,8 @@
 """Export the student backbone of a PointCSP pre-training checkpoint: `backbone.*` keys only, ready for fine-tuning.
 
-    python tools/export_backbone.py exp/scannet/pre/model/model_last.pth exp/scannet/pre/model/backbone.pth
+python tools/export_backbone.py exp/scannet/pre/model/model_last.pth exp/scannet/pre/model/backbone.pth
 """
+
 import argparse
 import os
 import sys
@@ -19,8 +20,14 @@ def export(src: str, dst: str) -> int:
     if not weights:
         raise KeyError(f"{src} has no 'backbone.' tensors (is it a PointCSP pre-training checkpoint?)")
     config = checkpoint.get("config") or {}
-    atomic_save({"version": pointcept_csp.__version__, "config": config.get("backbone", config),
-                 "state_dict": {f"backbone.{k}": v for k, v in weights.items()}}, dst)
+    atomic_save(
+        {
+            "version": pointcept_csp.__version__,
+            "config": config.get("backbone", config),
+            "state_dict": {f"backbone.{k}": v for k, v in weights.items()},
+        },
+        dst,
+    )
     return len(weights)
 
 

@@ -5,6 +5,7 @@ randomly initialised backbone is the reference.
     python tools/linear_probe.py --pretrain --options epoch=200 eval_epoch=20      # pre-train, then probe both
     python tools/linear_probe.py --checkpoint exp/scannet/tiny-pre/model/model_last.pth
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,9 +38,13 @@ def scan(split: str, grid_size: float) -> dict:
     voxel = np.floor(coord / grid_size).astype(np.int64)
     _, keep = np.unique(voxel, axis=0, return_index=True)
     feat = np.concatenate([data["color"][keep] / 127.5 - 1, data["normal"][keep]], 1).astype(np.float32)
-    return dict(coord=torch.from_numpy(coord[keep]), grid_coord=torch.from_numpy(voxel[keep]),
-                feat=torch.from_numpy(feat), offset=torch.tensor([len(keep)]),
-                segment=torch.from_numpy(data["segment"][keep].astype(np.int64)))
+    return dict(
+        coord=torch.from_numpy(coord[keep]),
+        grid_coord=torch.from_numpy(voxel[keep]),
+        feat=torch.from_numpy(feat),
+        offset=torch.tensor([len(keep)]),
+        segment=torch.from_numpy(data["segment"][keep].astype(np.int64)),
+    )
 
 
 def probe(backbone, train: dict, val: dict, num_classes: int = 20, steps: int = 300) -> dict:
@@ -71,9 +76,20 @@ def main():
     args = parser.parse_args()
     checkpoint = args.checkpoint
     if args.pretrain:
-        subprocess.run([sys.executable, "tools/train.py", "--config-file", CONFIG, "--options",
-                        f"save_path={args.save_path}", *args.options], cwd=ROOT, check=True,
-                       env=dict(os.environ, PYTHONPATH=ROOT))
+        subprocess.run(
+            [
+                sys.executable,
+                "tools/train.py",
+                "--config-file",
+                CONFIG,
+                "--options",
+                f"save_path={args.save_path}",
+                *args.options,
+            ],
+            cwd=ROOT,
+            check=True,
+            env=dict(os.environ, PYTHONPATH=ROOT),
+        )
         checkpoint = os.path.join(args.save_path, "model", "model_last.pth")
     if checkpoint is None:
         raise SystemExit("give --checkpoint or --pretrain")
@@ -89,8 +105,17 @@ def main():
             if report.missing:
                 raise KeyError(f"{checkpoint}: missing backbone keys {report.missing[:5]}")
         results[name] = probe(backbone, train, val)
-    print(json.dumps(dict(checkpoint=checkpoint, train_points=int(train["offset"][0]),
-                          val_points=int(val["offset"][0]), results=results), indent=1))
+    print(
+        json.dumps(
+            dict(
+                checkpoint=checkpoint,
+                train_points=int(train["offset"][0]),
+                val_points=int(val["offset"][0]),
+                results=results,
+            ),
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ intersection and union over ALL areas before dividing (the standard 6-fold proto
 Each fold runs in exp/s3dis/6fold-area<k>/. Per-fold counts come from the tester's result/metrics.json, or, for
 testers that only save `<name>_pred.npy` (Pointcept's), from those predictions and the rooms' segment.npy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,7 @@ def fold_counts(save_path: str, data_root: str, area: int, num_classes: int, ign
         raise FileNotFoundError(f"fold {area}: neither {metrics_file} nor predictions in {save_path}/result")
     totals = np.zeros((3, num_classes), dtype=np.int64)
     for pred_file in preds:
-        room = os.path.basename(pred_file)[len(f"Area_{area}-"):-len("_pred.npy")]
+        room = os.path.basename(pred_file)[len(f"Area_{area}-") : -len("_pred.npy")]
         gt = np.load(os.path.join(data_root, f"Area_{area}", room, "segment.npy")).reshape(-1)
         totals += np.stack(intersection_and_union(np.load(pred_file), gt, num_classes, ignore_index))
     return dict(intersection=totals[0].tolist(), union=totals[1].tolist(), target=totals[2].tolist())
@@ -54,8 +55,10 @@ def table(scores: dict, names: list[str], per_fold: dict[int, dict]) -> str:
     lines = ["| fold | mIoU | mAcc | OA |", "|---|---|---|---|"]
     for area, s in per_fold.items():
         lines.append(f"| Area {area} | {100 * s['mIoU']:.1f} | {100 * s['mAcc']:.1f} | {100 * s['allAcc']:.1f} |")
-    lines.append(f"| **6-fold (pooled)** | **{100 * scores['mIoU']:.1f}** | {100 * scores['mAcc']:.1f} | "
-                 f"{100 * scores['allAcc']:.1f} |")
+    lines.append(
+        f"| **6-fold (pooled)** | **{100 * scores['mIoU']:.1f}** | {100 * scores['mAcc']:.1f} | "
+        f"{100 * scores['allAcc']:.1f} |"
+    )
     lines += ["", "| class | IoU |", "|---|---|"]
     lines += [f"| {n} | {100 * v:.1f} |" for n, v in zip(names, scores["iou_class"])]
     return "\n".join(lines)
@@ -85,12 +88,35 @@ def main():
     for area in AREAS:
         save = f"{args.exp}-area{area}"
         if not args.collect_only:
-            opts = [f"save_path={save}", f"data.train.data_root={args.data_root}", f"data.val.data_root={args.data_root}",
-                    f"data.test.data_root={args.data_root}", *args.options]
-            run([sys.executable, "tools/train.py", "--config-file", f"{args.config_prefix}{area}.py", "--options",
-                 *opts, *([f"weight={args.weight}"] if args.weight else [])])
-            run([sys.executable, "tools/test.py", "--config-file", os.path.join(save, "config.py"), "--options",
-                 f"save_path={save}", f"weight={os.path.join(save, 'model', 'model_best.pth')}"])
+            opts = [
+                f"save_path={save}",
+                f"data.train.data_root={args.data_root}",
+                f"data.val.data_root={args.data_root}",
+                f"data.test.data_root={args.data_root}",
+                *args.options,
+            ]
+            run(
+                [
+                    sys.executable,
+                    "tools/train.py",
+                    "--config-file",
+                    f"{args.config_prefix}{area}.py",
+                    "--options",
+                    *opts,
+                    *([f"weight={args.weight}"] if args.weight else []),
+                ]
+            )
+            run(
+                [
+                    sys.executable,
+                    "tools/test.py",
+                    "--config-file",
+                    os.path.join(save, "config.py"),
+                    "--options",
+                    f"save_path={save}",
+                    f"weight={os.path.join(save, 'model', 'model_best.pth')}",
+                ]
+            )
         counts = fold_counts(os.path.join(ROOT, save), args.data_root, area, num_classes)
         per_fold_counts.append(counts)
         per_fold[area] = pool([counts])

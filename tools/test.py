@@ -1,13 +1,15 @@
 """Test a trained model from a config with the host's tester (`cfg.test`), e.g. per-scene semantic predictions.
 
-    python tools/test.py --config-file exp/s3dis/ft/config.py --options save_path=exp/s3dis/ft weight=exp/s3dis/ft/model/model_best.pth
+python tools/test.py --config-file exp/s3dis/ft/config.py \
+        --options save_path=exp/s3dis/ft weight=exp/s3dis/ft/model/model_best.pth
 """
+
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import pointcept_csp  # noqa: E402  (registers the plugin before anything is built)
+import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
 from pointcept_csp import host  # noqa: E402
 
 
@@ -20,8 +22,14 @@ def main_worker(cfg):
 def main():
     args = host.default_argument_parser().parse_args()
     cfg = host.default_config_parser(args.config_file, args.options)
-    host.launch(main_worker, num_gpus_per_machine=args.num_gpus, num_machines=args.num_machines,
-                machine_rank=args.machine_rank, dist_url=args.dist_url, cfg=(cfg,))
+    host.launch(
+        main_worker,
+        num_gpus_per_machine=args.num_gpus,
+        num_machines=args.num_machines,
+        machine_rank=args.machine_rank,
+        dist_url=args.dist_url,
+        cfg=(cfg,),
+    )
 
 
 if __name__ == "__main__":

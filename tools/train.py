@@ -1,13 +1,14 @@
 """Train from a config under the active host (Pointcept when importable, else the standalone engine).
 
-    python tools/train.py --config-file configs/demo/pretrain-pointcsp-demo.py --options save_path=exp/demo/pre
+python tools/train.py --config-file configs/demo/pretrain-pointcsp-demo.py --options save_path=exp/demo/pre
 """
+
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import pointcept_csp  # noqa: E402  (registers the plugin before anything is built)
+import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
 from pointcept_csp import host  # noqa: E402
 
 
@@ -21,8 +22,14 @@ def main_worker(cfg):
 def main():
     args = host.default_argument_parser().parse_args()
     cfg = host.default_config_parser(args.config_file, args.options)
-    host.launch(main_worker, num_gpus_per_machine=args.num_gpus, num_machines=args.num_machines,
-                machine_rank=args.machine_rank, dist_url=args.dist_url, cfg=(cfg,))
+    host.launch(
+        main_worker,
+        num_gpus_per_machine=args.num_gpus,
+        num_machines=args.num_machines,
+        machine_rank=args.machine_rank,
+        dist_url=args.dist_url,
+        cfg=(cfg,),
+    )
 
 
 if __name__ == "__main__":

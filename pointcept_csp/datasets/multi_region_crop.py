@@ -2,7 +2,8 @@
 
 From a scene, a candidate region P^r covering `candidate_ratio` (~60%) of the points is cut; inside it `global_num`
 global sub-regions P^g covering `global_ratio` (40-80%) and `local_num` local sub-regions P^l covering `local_ratio`
-(10-30%) of the candidate are sampled; all views are centred on points of the first global view, so they overlap it. Each view keeps the original coordinates of its points (`origin_coord`), so
+(10-30%) of the candidate are sampled; all views are centred on points of the first global view, so they overlap
+it. Each view keeps the original coordinates of its points (`origin_coord`), so
 the model can match points across views, and gets its own transforms. Output keys follow Pointcept's multi-view
 convention (`global_coord`, `global_origin_coord`, ..., `global_offset` = cumulative view sizes within the sample;
 the same with `local_`), so Pointcept's `Collect` and collate work unchanged.
@@ -10,6 +11,7 @@ the same with `local_`), so Pointcept's `Collect` and collate work unchanged.
 Objects (`mode="object"`): global views by voxel sampling to a fixed point count, local views around centres chosen
 by farthest-point sampling, each the `object_local_points` nearest points.
 """
+
 from __future__ import annotations
 
 import copy
@@ -23,7 +25,7 @@ from .. import host
 def nearest(coord: np.ndarray, center: np.ndarray, count: int, shape: str) -> np.ndarray:
     """Indices of the `count` points nearest to `center`: a ball (`sphere`, L2) or an axis-aligned cube (L_inf)."""
     diff = np.abs(coord - center)
-    dist = (diff ** 2).sum(1) if shape == "sphere" else diff.max(1)
+    dist = (diff**2).sum(1) if shape == "sphere" else diff.max(1)
     count = min(count, len(coord))
     return np.sort(np.argpartition(dist, count - 1)[:count])
 
@@ -56,13 +58,26 @@ class MultiRegionCrop:
             once, then to each global / local view.
     """
 
-    def __init__(self, global_num: int = 2, local_num: int = 8, candidate_ratio: float = 0.6,
-                 global_ratio: Sequence[float] = (0.4, 0.8), local_ratio: Sequence[float] = (0.1, 0.3),
-                 global_max_points: int = 65536, local_max_points: int = 16384, min_points: int = 16,
-                 crop_shape: str = "sphere", mode: str = "scene", object_voxel_size: float = 0.02,
-                 object_global_points: int = 1024, object_local_points: int = 256,
-                 view_keys: Sequence[str] = ("coord", "origin_coord", "color", "normal"),
-                 shared_transform=None, global_transform=None, local_transform=None) -> None:
+    def __init__(
+        self,
+        global_num: int = 2,
+        local_num: int = 8,
+        candidate_ratio: float = 0.6,
+        global_ratio: Sequence[float] = (0.4, 0.8),
+        local_ratio: Sequence[float] = (0.1, 0.3),
+        global_max_points: int = 65536,
+        local_max_points: int = 16384,
+        min_points: int = 16,
+        crop_shape: str = "sphere",
+        mode: str = "scene",
+        object_voxel_size: float = 0.02,
+        object_global_points: int = 1024,
+        object_local_points: int = 256,
+        view_keys: Sequence[str] = ("coord", "origin_coord", "color", "normal"),
+        shared_transform=None,
+        global_transform=None,
+        local_transform=None,
+    ) -> None:
         if crop_shape not in ("sphere", "cube"):
             raise ValueError(f"crop_shape must be 'sphere' or 'cube', got {crop_shape!r}")
         if mode not in ("scene", "object"):
@@ -73,7 +88,11 @@ class MultiRegionCrop:
         if global_num < 1 or local_num < 0:
             raise ValueError(f"need global_num >= 1 and local_num >= 0, got {global_num}, {local_num}")
         self.global_num, self.local_num = global_num, local_num
-        self.candidate_ratio, self.global_ratio, self.local_ratio = candidate_ratio, tuple(global_ratio), tuple(local_ratio)
+        self.candidate_ratio, self.global_ratio, self.local_ratio = (
+            candidate_ratio,
+            tuple(global_ratio),
+            tuple(local_ratio),
+        )
         self.global_max_points, self.local_max_points, self.min_points = global_max_points, local_max_points, min_points
         self.crop_shape, self.mode = crop_shape, mode
         self.object_voxel_size = object_voxel_size
@@ -88,21 +107,29 @@ class MultiRegionCrop:
         name = data_dict.get("name", "<unnamed>")
         if "origin_coord" in self.view_keys and "origin_coord" not in data_dict:
             data_dict["origin_coord"] = coord.copy()
-        needed = self.min_points / (self.candidate_ratio * self.local_ratio[0]) if self.mode == "scene" else self.min_points
+        needed = (
+            self.min_points / (self.candidate_ratio * self.local_ratio[0]) if self.mode == "scene" else self.min_points
+        )
         if len(coord) < needed:
-            raise ValueError(f"MultiRegionCrop: sample {name!r} has {len(coord)} points; a {self.mode} needs at least "
-                             f"{int(np.ceil(needed))} so that every view keeps min_points={self.min_points}")
+            raise ValueError(
+                f"MultiRegionCrop: sample {name!r} has {len(coord)} points; a {self.mode} needs at least "
+                f"{int(np.ceil(needed))} so that every view keeps min_points={self.min_points}"
+            )
         scene = _apply(self.shared_transform, copy.deepcopy(data_dict))
         if len(scene["coord"]) != len(coord):
-            raise ValueError("MultiRegionCrop: shared_transform must keep every point (it changed the count from "
-                             f"{len(coord)} to {len(scene['coord'])}); drop points before MultiRegionCrop instead")
+            raise ValueError(
+                "MultiRegionCrop: shared_transform must keep every point (it changed the count from "
+                f"{len(coord)} to {len(scene['coord'])}); drop points before MultiRegionCrop instead"
+            )
         if self.mode == "scene":
             _, global_idx, local_idx = self.scene_views(coord)
         else:
             global_idx, local_idx = self.object_views(coord)
         views = {}
-        for prefix, indices, transforms in (("global", global_idx, self.global_transform),
-                                            ("local", local_idx, self.local_transform)):
+        for prefix, indices, transforms in (
+            ("global", global_idx, self.global_transform),
+            ("local", local_idx, self.local_transform),
+        ):
             if not indices:
                 continue
             pieces = [_apply(transforms, {k: scene[k][idx] for k in self.view_keys if k in scene}) for idx in indices]
@@ -115,8 +142,9 @@ class MultiRegionCrop:
 
     def scene_views(self, coord: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         """Indices (into the scene) of the candidate region and of the global and local views inside it."""
-        candidate = nearest(coord, coord[np.random.randint(len(coord))], int(self.candidate_ratio * len(coord)),
-                            self.crop_shape)
+        candidate = nearest(
+            coord, coord[np.random.randint(len(coord))], int(self.candidate_ratio * len(coord)), self.crop_shape
+        )
         cand_coord = coord[candidate]
 
         def view(ratio_range, cap, center):
@@ -126,8 +154,10 @@ class MultiRegionCrop:
         # the first global view is placed anywhere in the candidate; every other view is centred on one of its
         # points, so each view overlaps it and L_CSC always finds counterparts
         major = view(self.global_ratio, self.global_max_points, cand_coord[np.random.randint(len(candidate))])
-        globals_ = [major] + [view(self.global_ratio, self.global_max_points, coord[np.random.choice(major)])
-                              for _ in range(self.global_num - 1)]
+        globals_ = [major] + [
+            view(self.global_ratio, self.global_max_points, coord[np.random.choice(major)])
+            for _ in range(self.global_num - 1)
+        ]
         # local centres favour points of the first view that no local view covers yet, so locals spread out
         covered = np.zeros(len(coord), dtype=bool)
         locals_ = []
@@ -149,7 +179,9 @@ class MultiRegionCrop:
             picked = order[first]
             replace = len(picked) < self.object_global_points
             globals_.append(np.sort(np.random.choice(picked, self.object_global_points, replace=replace)))
-        centers = farthest_point_sampling(coord, self.local_num, np.random.randint(len(coord))) if self.local_num else []
+        centers = (
+            farthest_point_sampling(coord, self.local_num, np.random.randint(len(coord))) if self.local_num else []
+        )
         locals_ = [nearest(coord, coord[c], self.object_local_points, "sphere") for c in centers]
         return globals_, locals_
 

@@ -6,6 +6,7 @@ without overlap, each built from boxes and sampled on its surfaces at a given de
 shifts, colour noise, sensor noise (jitter) and occlusion holes. `write_rooms` saves them in Pointcept's ScanNet
 (`segment20.npy`) or S3DIS (`Area_k/<room>/segment.npy`) layout, so Pointcept's own loaders read them too.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,13 +17,23 @@ from .. import host
 
 ROOM_CLASSES = ("wall", "floor", "ceiling", "door", "window", "table", "chair", "shelf", "box", "sofa")
 _CLASS = {name: i for i, name in enumerate(ROOM_CLASSES)}
-_BASE_COLOR = dict(wall=(200, 195, 185), floor=(140, 110, 80), ceiling=(235, 235, 230), door=(120, 80, 50),
-                   window=(150, 190, 220), table=(170, 120, 70), chair=(60, 60, 70), shelf=(110, 90, 60),
-                   box=(180, 150, 100), sofa=(90, 40, 40))
+_BASE_COLOR = dict(
+    wall=(200, 195, 185),
+    floor=(140, 110, 80),
+    ceiling=(235, 235, 230),
+    door=(120, 80, 50),
+    window=(150, 190, 220),
+    table=(170, 120, 70),
+    chair=(60, 60, 70),
+    shelf=(110, 90, 60),
+    box=(180, 150, 100),
+    sofa=(90, 40, 40),
+)
 
 
-def sample_box_surface(rng: np.random.Generator, center, size, yaw: float, density: float,
-                       skip_bottom: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def sample_box_surface(
+    rng: np.random.Generator, center, size, yaw: float, density: float, skip_bottom: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """Points and outward normals on the faces of a box (size = full extents), rotated by `yaw` about z."""
     center, half = np.asarray(center, float), np.asarray(size, float) / 2
     points, normals = [], []
@@ -55,14 +66,20 @@ def _furniture_parts(rng: np.random.Generator, kind: str) -> tuple[list[tuple], 
     if kind == "table":
         w, d, h = rng.uniform(0.8, 1.8), rng.uniform(0.6, 1.0), rng.uniform(0.7, 0.78)
         parts = [((0, 0, h - 0.02), (w, d, 0.04))]
-        parts += [((sx * (w / 2 - 0.05), sy * (d / 2 - 0.05), (h - 0.04) / 2), (0.05, 0.05, h - 0.04))
-                  for sx in (-1, 1) for sy in (-1, 1)]
+        parts += [
+            ((sx * (w / 2 - 0.05), sy * (d / 2 - 0.05), (h - 0.04) / 2), (0.05, 0.05, h - 0.04))
+            for sx in (-1, 1)
+            for sy in (-1, 1)
+        ]
         return parts, (w, d)
     if kind == "chair":
         w, seat = rng.uniform(0.4, 0.55), rng.uniform(0.42, 0.48)
         parts = [((0, 0, seat), (w, w, 0.05)), ((0, -w / 2 + 0.03, seat + 0.25), (w, 0.05, 0.45))]
-        parts += [((sx * (w / 2 - 0.03), sy * (w / 2 - 0.03), seat / 2), (0.04, 0.04, seat))
-                  for sx in (-1, 1) for sy in (-1, 1)]
+        parts += [
+            ((sx * (w / 2 - 0.03), sy * (w / 2 - 0.03), seat / 2), (0.04, 0.04, seat))
+            for sx in (-1, 1)
+            for sy in (-1, 1)
+        ]
         return parts, (w, w)
     if kind == "shelf":
         w, d, h = rng.uniform(0.8, 1.6), rng.uniform(0.3, 0.45), rng.uniform(1.5, 2.2)
@@ -94,8 +111,12 @@ def generate_room(seed: int, density: float = 120.0, noise: float = 0.005, holes
     add(*sample_box_surface(rng, (W / 2, L / 2, 0), (W, L, 0), 0, density, skip_bottom=True), "floor")
     pts, nrm = sample_box_surface(rng, (W / 2, L / 2, H), (W, L, 0), 0, density * 0.5, skip_bottom=True)
     add(pts, -nrm, "ceiling")
-    walls = [((W / 2, 0, H / 2), (W, 0, H), (0, 1, 0)), ((W / 2, L, H / 2), (W, 0, H), (0, -1, 0)),
-             ((0, L / 2, H / 2), (0, L, H), (1, 0, 0)), ((W, L / 2, H / 2), (0, L, H), (-1, 0, 0))]
+    walls = [
+        ((W / 2, 0, H / 2), (W, 0, H), (0, 1, 0)),
+        ((W / 2, L, H / 2), (W, 0, H), (0, -1, 0)),
+        ((0, L / 2, H / 2), (0, L, H), (1, 0, 0)),
+        ((W, L / 2, H / 2), (0, L, H), (-1, 0, 0)),
+    ]
     door_wall, window_wall = rng.choice(4, 2, replace=False)
     for i, (center, size, inward) in enumerate(walls):
         pts, _ = sample_box_surface(rng, center, size, 0, density, skip_bottom=False)
@@ -108,7 +129,12 @@ def generate_room(seed: int, density: float = 120.0, noise: float = 0.005, holes
             width, height = (0.9, 2.05) if kind == "door" else (rng.uniform(1.0, 1.8), rng.uniform(1.0, 1.4))
             lo_z = 0.0 if kind == "door" else rng.uniform(0.8, 1.0)
             start = rng.uniform(0.3, size[along] - width - 0.3)
-            hole = (pts[:, along] > start) & (pts[:, along] < start + width) & (pts[:, 2] > lo_z) & (pts[:, 2] < lo_z + height)
+            hole = (
+                (pts[:, along] > start)
+                & (pts[:, along] < start + width)
+                & (pts[:, 2] > lo_z)
+                & (pts[:, 2] < lo_z + height)
+            )
             keep &= ~hole
             # the door / window sits a few centimetres proud of the wall plane
             box_center = np.array(center, float) + inward * 0.03
@@ -141,17 +167,24 @@ def generate_room(seed: int, density: float = 120.0, noise: float = 0.005, holes
     normal = np.concatenate([p[1] for p in pieces])
     segment = np.concatenate([np.full(len(p[0]), _CLASS[p[2]]) for p in pieces])
     instance = np.concatenate([np.full(len(p[0]), p[3]) for p in pieces])
-    color = np.concatenate([
-        np.clip(np.array(_BASE_COLOR[p[2]]) + rng.normal(0, 12, 3) + rng.normal(0, 6, (len(p[0]), 3)), 0, 255)
-        for p in pieces])
+    color = np.concatenate(
+        [
+            np.clip(np.array(_BASE_COLOR[p[2]]) + rng.normal(0, 12, 3) + rng.normal(0, 6, (len(p[0]), 3)), 0, 255)
+            for p in pieces
+        ]
+    )
     coord = coord + rng.normal(0, noise, coord.shape)
     keep = np.ones(len(coord), bool)
     for _ in range(holes):  # occlusion: drop points inside a few random balls
         center = coord[rng.integers(len(coord))]
         keep &= ((coord - center) ** 2).sum(1) > rng.uniform(0.2, 0.5) ** 2
-    return dict(coord=coord[keep].astype(np.float32), color=color[keep].astype(np.uint8),
-                normal=normal[keep].astype(np.float32), segment=segment[keep].astype(np.int16),
-                instance=instance[keep].astype(np.int16))
+    return dict(
+        coord=coord[keep].astype(np.float32),
+        color=color[keep].astype(np.uint8),
+        normal=normal[keep].astype(np.float32),
+        segment=segment[keep].astype(np.int16),
+        instance=instance[keep].astype(np.int16),
+    )
 
 
 def write_rooms(root: str, layout: str, splits: dict[str, list[int]], density: float = 120.0) -> list[str]:
@@ -198,7 +231,12 @@ class SyntheticRoomsDataset(host.DefaultDataset):
     def get_data(self, idx):
         seed = self.base_seed + self.split_offset + idx % len(self.data_list)
         room = generate_room(seed, density=self.density)
-        data = dict(coord=room["coord"], color=room["color"].astype(np.float32), normal=room["normal"],
-                    segment=room["segment"].astype(np.int32), instance=room["instance"].astype(np.int32))
+        data = dict(
+            coord=room["coord"],
+            color=room["color"].astype(np.float32),
+            normal=room["normal"],
+            segment=room["segment"].astype(np.int32),
+            instance=room["instance"].astype(np.int32),
+        )
         data["name"], data["split"] = self.get_data_name(idx), self.split
         return data

@@ -1,6 +1,7 @@
 """Procedural part-labelled objects (a dozen classes) for classification and part segmentation on CPU, deterministic
 from a seed. Each class is a set of primitives (box, cylinder, sphere, cone) with randomised proportions; a point's
 `segment` is a global part id (as ShapeNetPart's 50 part ids), its `category` the class."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,20 @@ import numpy as np
 from .. import host
 
 # class -> parts; each part: (name, primitive, builder(rng) -> (center, size)); sizes are full extents (x, y, z)
-OBJECT_CLASSES = ("table", "chair", "lamp", "mug", "bottle", "airplane", "car", "bed", "guitar", "bowl", "shelf", "stool")
+OBJECT_CLASSES = (
+    "table",
+    "chair",
+    "lamp",
+    "mug",
+    "bottle",
+    "airplane",
+    "car",
+    "bed",
+    "guitar",
+    "bowl",
+    "shelf",
+    "stool",
+)
 
 
 def _u(rng, lo, hi):
@@ -18,52 +32,88 @@ def _u(rng, lo, hi):
 def _parts(rng: np.random.Generator, cls: str) -> list[tuple[str, str, tuple, tuple]]:
     """(part, primitive, center, size) for one instance of `cls`."""
     if cls in ("table", "stool"):
-        w, d, h = (_u(rng, 1.0, 1.6), _u(rng, 0.6, 1.0), _u(rng, 0.6, 0.8)) if cls == "table" else (0.4, 0.4, _u(rng, 0.4, 0.7))
+        w, d, h = (
+            (_u(rng, 1.0, 1.6), _u(rng, 0.6, 1.0), _u(rng, 0.6, 0.8))
+            if cls == "table"
+            else (0.4, 0.4, _u(rng, 0.4, 0.7))
+        )
         top = ("top", "box" if cls == "table" else "cylinder", (0, 0, h), (w, d, 0.05))
-        legs = [("leg", "cylinder", (sx * w * 0.4, sy * d * 0.4, h / 2), (0.05, 0.05, h)) for sx in (-1, 1) for sy in (-1, 1)]
+        legs = [
+            ("leg", "cylinder", (sx * w * 0.4, sy * d * 0.4, h / 2), (0.05, 0.05, h))
+            for sx in (-1, 1)
+            for sy in (-1, 1)
+        ]
         return [top] + legs
     if cls == "chair":
         w, s = _u(rng, 0.45, 0.6), _u(rng, 0.4, 0.5)
-        return [("seat", "box", (0, 0, s), (w, w, 0.06)), ("back", "box", (0, -w / 2, s + 0.3), (w, 0.05, _u(rng, 0.4, 0.6)))] + \
-            [("leg", "box", (sx * w * 0.42, sy * w * 0.42, s / 2), (0.04, 0.04, s)) for sx in (-1, 1) for sy in (-1, 1)]
+        return [
+            ("seat", "box", (0, 0, s), (w, w, 0.06)),
+            ("back", "box", (0, -w / 2, s + 0.3), (w, 0.05, _u(rng, 0.4, 0.6))),
+        ] + [("leg", "box", (sx * w * 0.42, sy * w * 0.42, s / 2), (0.04, 0.04, s)) for sx in (-1, 1) for sy in (-1, 1)]
     if cls == "lamp":
         h = _u(rng, 0.8, 1.4)
-        return [("base", "cylinder", (0, 0, 0.03), (0.3, 0.3, 0.06)), ("pole", "cylinder", (0, 0, h / 2), (0.03, 0.03, h)),
-                ("shade", "cone", (0, 0, h), (_u(rng, 0.3, 0.5), _u(rng, 0.3, 0.5), 0.3))]
+        return [
+            ("base", "cylinder", (0, 0, 0.03), (0.3, 0.3, 0.06)),
+            ("pole", "cylinder", (0, 0, h / 2), (0.03, 0.03, h)),
+            ("shade", "cone", (0, 0, h), (_u(rng, 0.3, 0.5), _u(rng, 0.3, 0.5), 0.3)),
+        ]
     if cls == "mug":
         r, h = _u(rng, 0.3, 0.45), _u(rng, 0.5, 0.8)
-        return [("body", "cylinder", (0, 0, h / 2), (r, r, h)), ("handle", "box", (r * 0.6, 0, h / 2), (0.08, 0.05, h * 0.6))]
+        return [
+            ("body", "cylinder", (0, 0, h / 2), (r, r, h)),
+            ("handle", "box", (r * 0.6, 0, h / 2), (0.08, 0.05, h * 0.6)),
+        ]
     if cls == "bottle":
         r, h = _u(rng, 0.2, 0.35), _u(rng, 0.6, 1.0)
-        return [("body", "cylinder", (0, 0, h / 2), (r, r, h)), ("neck", "cylinder", (0, 0, h + 0.15), (r / 3, r / 3, 0.3))]
+        return [
+            ("body", "cylinder", (0, 0, h / 2), (r, r, h)),
+            ("neck", "cylinder", (0, 0, h + 0.15), (r / 3, r / 3, 0.3)),
+        ]
     if cls == "airplane":
         L, span = _u(rng, 1.5, 2.0), _u(rng, 1.4, 2.2)
-        return [("fuselage", "cylinder_x", (0, 0, 0), (L, 0.2, 0.2)), ("wing", "box", (0, 0, 0), (0.4, span, 0.04)),
-                ("tail", "box", (-L / 2 + 0.1, 0, 0.15), (0.25, 0.5, 0.3))]
+        return [
+            ("fuselage", "cylinder_x", (0, 0, 0), (L, 0.2, 0.2)),
+            ("wing", "box", (0, 0, 0), (0.4, span, 0.04)),
+            ("tail", "box", (-L / 2 + 0.1, 0, 0.15), (0.25, 0.5, 0.3)),
+        ]
     if cls == "car":
         L, W = _u(rng, 1.6, 2.2), _u(rng, 0.8, 1.0)
-        return [("body", "box", (0, 0, 0.35), (L, W, 0.35)), ("roof", "box", (-0.1, 0, 0.65), (L * 0.5, W * 0.9, 0.25))] + \
-            [("wheel", "cylinder_y", (sx * L * 0.32, sy * W / 2, 0.15), (0.3, 0.1, 0.3)) for sx in (-1, 1) for sy in (-1, 1)]
+        return [
+            ("body", "box", (0, 0, 0.35), (L, W, 0.35)),
+            ("roof", "box", (-0.1, 0, 0.65), (L * 0.5, W * 0.9, 0.25)),
+        ] + [
+            ("wheel", "cylinder_y", (sx * L * 0.32, sy * W / 2, 0.15), (0.3, 0.1, 0.3))
+            for sx in (-1, 1)
+            for sy in (-1, 1)
+        ]
     if cls == "bed":
         L, W = _u(rng, 1.8, 2.1), _u(rng, 0.9, 1.6)
-        return [("frame", "box", (0, 0, 0.2), (L, W, 0.25)), ("mattress", "box", (0, 0, 0.42), (L * 0.95, W * 0.95, 0.2)),
-                ("headboard", "box", (-L / 2, 0, 0.55), (0.06, W, _u(rng, 0.6, 1.0)))]
+        return [
+            ("frame", "box", (0, 0, 0.2), (L, W, 0.25)),
+            ("mattress", "box", (0, 0, 0.42), (L * 0.95, W * 0.95, 0.2)),
+            ("headboard", "box", (-L / 2, 0, 0.55), (0.06, W, _u(rng, 0.6, 1.0))),
+        ]
     if cls == "guitar":
         r = _u(rng, 0.35, 0.45)
-        return [("body", "cylinder", (0, 0, 0), (r, r * 1.3, 0.1)), ("neck", "box", (0, r * 1.3, 0), (0.08, _u(rng, 0.8, 1.0), 0.05))]
+        return [
+            ("body", "cylinder", (0, 0, 0), (r, r * 1.3, 0.1)),
+            ("neck", "box", (0, r * 1.3, 0), (0.08, _u(rng, 0.8, 1.0), 0.05)),
+        ]
     if cls == "bowl":
         r = _u(rng, 0.4, 0.6)
         return [("body", "cone", (0, 0, 0.25), (r, r, 0.25)), ("foot", "cylinder", (0, 0, 0.02), (r / 2, r / 2, 0.04))]
     if cls == "shelf":
         w, d, h = _u(rng, 0.8, 1.2), _u(rng, 0.3, 0.4), _u(rng, 1.2, 1.8)
         levels = int(rng.integers(3, 6))
-        return [("side", "box", (sx * w / 2, 0, h / 2), (0.04, d, h)) for sx in (-1, 1)] + \
-            [("board", "box", (0, 0, z), (w, d, 0.03)) for z in np.linspace(0.02, h, levels)]
+        return [("side", "box", (sx * w / 2, 0, h / 2), (0.04, d, h)) for sx in (-1, 1)] + [
+            ("board", "box", (0, 0, z), (w, d, 0.03)) for z in np.linspace(0.02, h, levels)
+        ]
     raise ValueError(f"unknown object class {cls!r}")
 
 
-PART_NAMES = tuple(dict.fromkeys(f"{cls}/{part[0]}" for cls in OBJECT_CLASSES
-                                 for part in _parts(np.random.default_rng(0), cls)))
+PART_NAMES = tuple(
+    dict.fromkeys(f"{cls}/{part[0]}" for cls in OBJECT_CLASSES for part in _parts(np.random.default_rng(0), cls))
+)
 _PART_ID = {name: i for i, name in enumerate(PART_NAMES)}
 
 
@@ -82,7 +132,7 @@ def _sample_primitive(rng, kind: str, center, size, n: int) -> tuple[np.ndarray,
         other = [a for a in range(3) if a != axis_dim]
         theta = rng.uniform(0, 2 * np.pi, n)
         t = rng.uniform(-1, 1, n)
-        radius = 1 - (t + 1) / 2 * 0.6 if kind == "cone" else (np.sqrt(1 - t ** 2) if kind == "sphere" else np.ones(n))
+        radius = 1 - (t + 1) / 2 * 0.6 if kind == "cone" else (np.sqrt(1 - t**2) if kind == "sphere" else np.ones(n))
         local = np.zeros((n, 3))
         local[:, other[0]] = np.cos(theta) * radius * half[other[0]]
         local[:, other[1]] = np.sin(theta) * radius * half[other[1]]
@@ -116,8 +166,12 @@ def generate_object(seed: int, cls: str | None = None, num_points: int = 1024, n
     yaw = rng.uniform(0, 2 * np.pi)
     c, s = np.cos(yaw), np.sin(yaw)
     rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-    return dict(coord=(coord @ rot.T).astype(np.float32), normal=(np.concatenate(normals) @ rot.T).astype(np.float32),
-                category=np.array([OBJECT_CLASSES.index(cls)]), segment=np.concatenate(labels).astype(np.int64))
+    return dict(
+        coord=(coord @ rot.T).astype(np.float32),
+        normal=(np.concatenate(normals) @ rot.T).astype(np.float32),
+        category=np.array([OBJECT_CLASSES.index(cls)]),
+        segment=np.concatenate(labels).astype(np.int64),
+    )
 
 
 @host.DATASETS.register_module()

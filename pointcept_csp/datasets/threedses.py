@@ -5,6 +5,7 @@ Layout after `tools/convert_3dses.py` (Pointcept style): `<data_root>/<split>/<s
 segment.npy` (pseudo labels) and, where available, `segment_true.npy` (manual labels). `label="true"` trains /
 evaluates on the manual labels instead.
 """
+
 from __future__ import annotations
 
 from .. import host
@@ -25,7 +26,9 @@ class ThreeDSESDataset(host.DefaultDataset):
         true = data.pop("segment_true", None)
         if self.label == "true":
             if true is None:
-                raise FileNotFoundError(f"{self.data_list[idx % len(self.data_list)]} has no segment_true.npy; "
-                                        "use label='pseudo' or convert the manual labels with tools/convert_3dses.py")
+                raise FileNotFoundError(
+                    f"{self.data_list[idx % len(self.data_list)]} has no segment_true.npy; "
+                    "use label='pseudo' or convert the manual labels with tools/convert_3dses.py"
+                )
             data["segment"] = true.reshape(-1).astype("int32")
         return data

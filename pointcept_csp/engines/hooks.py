@@ -1,5 +1,6 @@
 """Hooks that drive PointCSP's schedules. They act on the model they are handed: schedules reach it through
 `set_progress(step, total_steps)`, the teacher through `update_teacher()`; the model never reads the trainer."""
+
 from __future__ import annotations
 
 from .. import host

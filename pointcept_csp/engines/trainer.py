@@ -8,6 +8,7 @@
   more than `max_nonfinite_steps` skips in a row stop the run;
 - per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter).
 """
+
 from __future__ import annotations
 
 import math
@@ -40,7 +41,11 @@ def scale_learning_rates(cfg) -> float:
 
 
 def non_finite_terms(output: dict) -> list[str]:
-    return [k for k, v in output.items() if k.startswith("loss") and torch.is_tensor(v) and not bool(torch.isfinite(v).all())]
+    return [
+        k
+        for k, v in output.items()
+        if k.startswith("loss") and torch.is_tensor(v) and not bool(torch.isfinite(v).all())
+    ]
 
 
 @host.TRAINERS.register_module("CSPTrainer")
@@ -55,8 +60,10 @@ class CSPTrainer(host.DefaultTrainer):
         self.accum_count = self.nonfinite_streak = self.skipped_steps = 0
         super().__init__(cfg)
         if self.lr_factor != 1.0:
-            self.logger.info(f"Learning rates scaled by {self.lr_factor:g} (linear rule, lr_base_batch_size="
-                             f"{cfg.lr_base_batch_size}, effective batch {cfg.batch_size * self.accum_steps})")
+            self.logger.info(
+                f"Learning rates scaled by {self.lr_factor:g} (linear rule, lr_base_batch_size="
+                f"{cfg.lr_base_batch_size}, effective batch {cfg.batch_size * self.accum_steps})"
+            )
 
     def build_model(self) -> torch.nn.Module:
         model = host.build_model(self.cfg.model).to(self.device)
@@ -66,8 +73,12 @@ class CSPTrainer(host.DefaultTrainer):
         self.logger.info(f"Model {self.cfg.model['type']} on {self.device}: {n_params} trainable parameters")
         if comm.get_world_size() > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
-            model = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False,
-                                            find_unused_parameters=self.cfg.get("find_unused_parameters", False))
+            model = DistributedDataParallel(
+                model,
+                device_ids=ids,
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get("find_unused_parameters", False),
+            )
         return model
 
     def build_scaler(self):
@@ -83,8 +94,9 @@ class CSPTrainer(host.DefaultTrainer):
             self.optimizer.zero_grad(set_to_none=True)
         amp = bool(self.cfg.enable_amp) and self.device.type == "cuda"
         try:
-            with torch.autocast(device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")],
-                                enabled=amp):
+            with torch.autocast(
+                device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")], enabled=amp
+            ):
                 output = self.model(input_dict)
         except NonFiniteInputError as e:
             info["model_output_dict"] = {}
@@ -123,8 +135,12 @@ class CSPTrainer(host.DefaultTrainer):
         self.accum_count = 0
         self.skipped_steps += 1
         self.nonfinite_streak += 1
-        self.logger.warning(f"Skipped step (epoch {self.epoch + 1}, iter {self.comm_info['iter'] + 1}): {reason}; "
-                            f"weights and teacher unchanged ({self.skipped_steps} skipped so far)")
+        self.logger.warning(
+            f"Skipped step (epoch {self.epoch + 1}, iter {self.comm_info['iter'] + 1}): {reason}; "
+            f"weights and teacher unchanged ({self.skipped_steps} skipped so far)"
+        )
         if self.nonfinite_streak > self.max_nonfinite_steps:
-            raise RuntimeError(f"{self.nonfinite_streak} steps in a row were non-finite ({reason}); stopping. "
-                               f"Lower the learning rate, enable clip_grad, or check the data")
+            raise RuntimeError(
+                f"{self.nonfinite_streak} steps in a row were non-finite ({reason}); stopping. "
+                f"Lower the learning rate, enable clip_grad, or check the data"
+            )

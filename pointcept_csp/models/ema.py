@@ -1,4 +1,5 @@
 """Teacher updates and schedules as pure functions (no trainer access): the EMA step and cosine / warm-up ramps."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Multi-layer geometric consistency L_geo = sum_l alpha_l L_geo^(l): features of several encoder stages decoded
 back to 3-D coordinates, normalised per view (centre = mean, scale = max radius of the view's points)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,8 +22,13 @@ class GeometryConsistency(nn.Module):
         samples (int): K_s^(l), points sampled per stage and step.
     """
 
-    def __init__(self, stage_channels: Sequence[int], stages: Sequence[int] | None = None,
-                 alphas: Sequence[float] | None = None, samples: int = 256) -> None:
+    def __init__(
+        self,
+        stage_channels: Sequence[int],
+        stages: Sequence[int] | None = None,
+        alphas: Sequence[float] | None = None,
+        samples: int = 256,
+    ) -> None:
         super().__init__()
         self.stages = list(range(len(stage_channels))) if stages is None else list(stages)
         self.alphas = [1.0] * len(self.stages) if alphas is None else list(alphas)

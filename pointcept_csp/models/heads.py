@@ -1,4 +1,5 @@
 """Heads: the DINO projection / prototype head of pre-training, per-stage geometry decoders, and task heads."""
+
 from __future__ import annotations
 
 import torch
@@ -15,12 +16,17 @@ class DINOHead(nn.Module):
     similarities between the embedding and K learnable prototypes.
     """
 
-    def __init__(self, in_channels: int, hidden_channels: int = 256, embed_channels: int = 64,
-                 num_prototypes: int = 256) -> None:
+    def __init__(
+        self, in_channels: int, hidden_channels: int = 256, embed_channels: int = 64, num_prototypes: int = 256
+    ) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(in_channels, hidden_channels), nn.GELU(),
-                                 nn.Linear(hidden_channels, hidden_channels), nn.GELU(),
-                                 nn.Linear(hidden_channels, embed_channels))
+        self.mlp = nn.Sequential(
+            nn.Linear(in_channels, hidden_channels),
+            nn.GELU(),
+            nn.Linear(hidden_channels, hidden_channels),
+            nn.GELU(),
+            nn.Linear(hidden_channels, embed_channels),
+        )
         self.prototypes = nn.Parameter(torch.empty(num_prototypes, embed_channels))
         for m in self.mlp:
             if isinstance(m, nn.Linear):

@@ -1,4 +1,5 @@
 """Small building blocks written for this package (no timm): per-sample DropPath, RMSNorm, MLP, init helpers."""
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Losses of PointCSP: local-to-global semantic consistency (L_CSC), multi-layer geometric consistency (L_geo),
 stability preservation distillation (L_SPD), and the task losses (cross-entropy, Lovasz-softmax)."""
+
 from __future__ import annotations
 
 import torch
@@ -18,8 +19,9 @@ def sinkhorn_knopp(logits: torch.Tensor, temperature: float, iterations: int = 3
     return (q * N).t()
 
 
-def teacher_targets(logits: torch.Tensor, temperature: float, center: torch.Tensor | None,
-                    centering: str) -> torch.Tensor:
+def teacher_targets(
+    logits: torch.Tensor, temperature: float, center: torch.Tensor | None, centering: str
+) -> torch.Tensor:
     """Sharpened, centred teacher distribution: softmax((t - c) / tau_t) or Sinkhorn-Knopp."""
     if centering == "center":
         return F.softmax((logits - center) / temperature, dim=-1)

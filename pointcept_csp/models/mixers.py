@@ -4,6 +4,7 @@ Both read packed tokens `[N, C]` in serialization order. `cu_seqlens=None` reads
 the recurrent state carries semantics from one sample into the next (CSP, the paper's F' = [f_11..f_1L, f_21..f_BL]);
 `cu_seqlens=[0, *offset]` resets the state at every sample start (independent mode: SPD student, inference).
 """
+
 from __future__ import annotations
 
 import torch
@@ -55,8 +56,17 @@ class GatedDeltaNetMixer(SequenceMixer):
         backend (Backend, Optional): kernel of the recurrence, see `pointcept_csp.ops`. Default: `"auto"`.
     """
 
-    def __init__(self, channels: int, num_heads: int = 4, expand_v: float = 1.0, conv_size: int = 4,
-                 bidirectional: bool = False, backend: Backend = "auto", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int = 4,
+        expand_v: float = 1.0,
+        conv_size: int = 4,
+        bidirectional: bool = False,
+        backend: Backend = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__(bidirectional)
         if channels % num_heads != 0:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
@@ -81,7 +91,7 @@ class GatedDeltaNetMixer(SequenceMixer):
         self.o_norm = RMSNorm(self.head_v, **dd)
         self.o_proj = nn.Linear(dv, channels, bias=False, **dd)
         for w in (self.q_conv, self.k_conv, self.v_conv):
-            nn.init.kaiming_uniform_(w, a=5 ** 0.5)
+            nn.init.kaiming_uniform_(w, a=5**0.5)
         for lin in (self.q_proj, self.k_proj, self.v_proj, self.g_proj, self.a_proj, self.b_proj, self.o_proj):
             trunc_normal_(lin.weight)
 
@@ -93,8 +103,15 @@ class GatedDeltaNetMixer(SequenceMixer):
         v = short_conv(self.v_proj(x), self.v_conv, cu_seqlens=cu_seqlens).view(1, T, H, V)
         g = -self.A_log.float().exp() * F.softplus(self.a_proj(x).float() + self.dt_bias)
         beta = self.b_proj(x).sigmoid()
-        o, _ = gated_delta_rule(F.normalize(q, dim=-1), F.normalize(k, dim=-1), v, g.to(x.dtype), beta,
-                                cu_seqlens=cu_seqlens, backend=self.backend)
+        o, _ = gated_delta_rule(
+            F.normalize(q, dim=-1),
+            F.normalize(k, dim=-1),
+            v,
+            g.to(x.dtype),
+            beta,
+            cu_seqlens=cu_seqlens,
+            backend=self.backend,
+        )
         gate = self.g_proj(x).view(1, T, H, V)
         return self.o_proj((self.o_norm(o) * F.silu(gate)).reshape(1, T, H * V))
 
@@ -110,8 +127,18 @@ class Mamba2Mixer(SequenceMixer):
         backend (Backend, Optional): Default: `"auto"`.
     """
 
-    def __init__(self, channels: int, state_size: int = 64, head_dim: int = 32, expand: int = 2, conv_size: int = 4,
-                 bidirectional: bool = False, backend: Backend = "auto", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        channels: int,
+        state_size: int = 64,
+        head_dim: int = 32,
+        expand: int = 2,
+        conv_size: int = 4,
+        bidirectional: bool = False,
+        backend: Backend = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__(bidirectional)
         inner = expand * channels
         if inner % head_dim != 0:
@@ -129,7 +156,7 @@ class Mamba2Mixer(SequenceMixer):
         self.A_log._no_weight_decay = self.dt_bias._no_weight_decay = self.D._no_weight_decay = True
         self.norm = RMSNorm(inner, **dd)
         self.out_proj = nn.Linear(inner, channels, bias=False, **dd)
-        nn.init.kaiming_uniform_(self.conv, a=5 ** 0.5)
+        nn.init.kaiming_uniform_(self.conv, a=5**0.5)
         trunc_normal_(self.in_proj.weight)
         trunc_normal_(self.out_proj.weight)
 
@@ -139,8 +166,16 @@ class Mamba2Mixer(SequenceMixer):
         xbc = short_conv(xbc, self.conv, self.conv_bias, cu_seqlens=cu_seqlens)
         xs, B, C = xbc.split([self.inner, N, N], dim=-1)
         dt = F.softplus(dt + self.dt_bias)
-        y, _ = ssd(xs.reshape(1, T, H, P), dt, -self.A_log.exp(), B.view(1, T, 1, N), C.view(1, T, 1, N), D=self.D,
-                   cu_seqlens=cu_seqlens, backend=self.backend)
+        y, _ = ssd(
+            xs.reshape(1, T, H, P),
+            dt,
+            -self.A_log.exp(),
+            B.view(1, T, 1, N),
+            C.view(1, T, 1, N),
+            D=self.D,
+            cu_seqlens=cu_seqlens,
+            backend=self.backend,
+        )
         return self.out_proj(self.norm(y.reshape(1, T, self.inner) * F.silu(z)))
 
 
@@ -154,8 +189,16 @@ class PatchAttentionMixer(nn.Module):
         channels (int): C. num_heads (int): H. patch_size (int): tokens per patch. Default: 1024.
     """
 
-    def __init__(self, channels: int, num_heads: int = 4, patch_size: int = 1024, bidirectional: bool = False,
-                 backend: Backend = "auto", device=None, dtype=None) -> None:
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int = 4,
+        patch_size: int = 1024,
+        bidirectional: bool = False,
+        backend: Backend = "auto",
+        device=None,
+        dtype=None,
+    ) -> None:
         super().__init__()
         if channels % num_heads != 0:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
@@ -170,8 +213,11 @@ class PatchAttentionMixer(nn.Module):
         layout = chunk_layout(check_cu_seqlens(cu_seqlens, T), self.patch_size, feat.device)
         qkv = to_chunks(self.qkv(feat).view(T, 3, H, C // H), layout)  # [NP, P, 3, H, D]
         q, k, v = (x.transpose(1, 2) for x in qkv.unbind(2))  # [NP, H, P, D]
-        valid = (layout.slot_valid if layout.slot_valid is not None
-                 else torch.arange(layout.num_chunks * self.patch_size, device=feat.device) < T)
+        valid = (
+            layout.slot_valid
+            if layout.slot_valid is not None
+            else torch.arange(layout.num_chunks * self.patch_size, device=feat.device) < T
+        )
         mask = valid.view(layout.num_chunks, 1, 1, self.patch_size)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)  # [NP, H, P, D]
         return self.proj(from_chunks(out.transpose(1, 2).reshape(layout.num_chunks, self.patch_size, C), layout))

@@ -7,6 +7,7 @@ plus `stages`, the encoder levels (feat, coord, batch, offset, and each input po
 the multi-layer geometry loss. `cross_sample` is an attribute and a per-call override, because SPD runs the same
 weights in both modes.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -51,20 +52,34 @@ class Block(nn.Module):
     CPE: conditional positional encoding, a 3x3x3 submanifold conv -> Linear -> LayerNorm (as PTv3).
     """
 
-    def __init__(self, channels: int, num_heads: int, mlp_ratio: float, drop_path: float, mixer: str,
-                 mixer_cfg: dict, bidirectional: bool, backend: Backend) -> None:
+    def __init__(
+        self,
+        channels: int,
+        num_heads: int,
+        mlp_ratio: float,
+        drop_path: float,
+        mixer: str,
+        mixer_cfg: dict,
+        bidirectional: bool,
+        backend: Backend,
+    ) -> None:
         super().__init__()
         self.cpe_conv = SubMConv3d(channels, channels, 3)
         self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels))
         self.norm1, self.norm2 = nn.LayerNorm(channels), nn.LayerNorm(channels)
         head_arg = {"num_heads": num_heads} if mixer in ("gated_delta", "patch_attention") else {}
-        self.mixer = build_mixer(mixer, channels, bidirectional=bidirectional, backend=backend,
-                                 **head_arg, **mixer_cfg)
+        self.mixer = build_mixer(mixer, channels, bidirectional=bidirectional, backend=backend, **head_arg, **mixer_cfg)
         self.mlp = MLP(channels, int(channels * mlp_ratio))
         self.drop_path = DropPath(drop_path)
 
-    def forward(self, feat: torch.Tensor, level: Level, order: torch.Tensor, inverse: torch.Tensor,
-                cu_seqlens: torch.Tensor | None) -> torch.Tensor:
+    def forward(
+        self,
+        feat: torch.Tensor,
+        level: Level,
+        order: torch.Tensor,
+        inverse: torch.Tensor,
+        cu_seqlens: torch.Tensor | None,
+    ) -> torch.Tensor:
         feat = feat + self.cpe(self.cpe_conv(feat, level.neighbors))
         mixed = self.mixer(self.norm1(feat)[order], cu_seqlens)[inverse]
         feat = feat + self.drop_path(mixed, level.batch)
@@ -74,8 +89,9 @@ class Block(nn.Module):
 class Stage(nn.Module):
     """A sequence of blocks at one resolution; block i reads tokens in `orders[i % len(orders)]`."""
 
-    def __init__(self, channels: int, depth: int, num_heads: int, drop_paths: Sequence[float], orders: Sequence[str],
-                 **block_cfg) -> None:
+    def __init__(
+        self, channels: int, depth: int, num_heads: int, drop_paths: Sequence[float], orders: Sequence[str], **block_cfg
+    ) -> None:
         super().__init__()
         self.orders = tuple(orders)
         self.blocks = nn.ModuleList(Block(channels, num_heads, drop_path=dp, **block_cfg) for dp in drop_paths[:depth])
@@ -114,23 +130,40 @@ class PointCSPSSM(nn.Module):
     """
 
     def __init__(
-        self, in_channels: int = 6, enc_depths: Sequence[int] = (2, 2, 2, 6, 2),
-        enc_channels: Sequence[int] = (32, 64, 128, 256, 512), enc_num_head: Sequence[int] = (2, 4, 8, 16, 32),
-        stride: Sequence[int] = (2, 2, 2, 2), dec_depths: Sequence[int] = (2, 2, 2, 2),
-        dec_channels: Sequence[int] = (64, 64, 128, 256), dec_num_head: Sequence[int] = (4, 4, 8, 16),
-        mlp_ratio: float = 4.0, drop_path: float = 0.3, order: Sequence[str] = ("z", "z-trans", "hilbert", "hilbert-trans"),
-        shuffle_tokens: bool = True, mixer: str = "gated_delta", mixer_cfg: dict | None = None,
-        cross_sample: bool = True, bidirectional: bool = False, enc_mode: bool = False,
-        grid_size: float | None = None, max_tokens: int | None = None, backend: Backend = "auto",
+        self,
+        in_channels: int = 6,
+        enc_depths: Sequence[int] = (2, 2, 2, 6, 2),
+        enc_channels: Sequence[int] = (32, 64, 128, 256, 512),
+        enc_num_head: Sequence[int] = (2, 4, 8, 16, 32),
+        stride: Sequence[int] = (2, 2, 2, 2),
+        dec_depths: Sequence[int] = (2, 2, 2, 2),
+        dec_channels: Sequence[int] = (64, 64, 128, 256),
+        dec_num_head: Sequence[int] = (4, 4, 8, 16),
+        mlp_ratio: float = 4.0,
+        drop_path: float = 0.3,
+        order: Sequence[str] = ("z", "z-trans", "hilbert", "hilbert-trans"),
+        shuffle_tokens: bool = True,
+        mixer: str = "gated_delta",
+        mixer_cfg: dict | None = None,
+        cross_sample: bool = True,
+        bidirectional: bool = False,
+        enc_mode: bool = False,
+        grid_size: float | None = None,
+        max_tokens: int | None = None,
+        backend: Backend = "auto",
     ) -> None:
         super().__init__()
         stages = len(enc_depths)
         if not (len(enc_channels) == len(enc_num_head) == stages and len(stride) == stages - 1):
-            raise ValueError(f"enc_depths/enc_channels/enc_num_head need one entry per stage ({stages}) and stride "
-                             f"one fewer, got {len(enc_channels)}/{len(enc_num_head)}/{len(stride)}")
+            raise ValueError(
+                f"enc_depths/enc_channels/enc_num_head need one entry per stage ({stages}) and stride "
+                f"one fewer, got {len(enc_channels)}/{len(enc_num_head)}/{len(stride)}"
+            )
         if not enc_mode and not (len(dec_depths) == len(dec_channels) == len(dec_num_head) == stages - 1):
-            raise ValueError(f"dec_depths/dec_channels/dec_num_head need {stages - 1} entries, got "
-                             f"{len(dec_depths)}/{len(dec_channels)}/{len(dec_num_head)}")
+            raise ValueError(
+                f"dec_depths/dec_channels/dec_num_head need {stages - 1} entries, got "
+                f"{len(dec_depths)}/{len(dec_channels)}/{len(dec_num_head)}"
+            )
         bad = [o for o in order if o not in ORDERS]
         if bad:
             raise ValueError(f"order entries must be in {ORDERS}, got {bad}")
@@ -138,8 +171,13 @@ class PointCSPSSM(nn.Module):
         self.cross_sample, self.shuffle_tokens, self.max_tokens = cross_sample, shuffle_tokens, max_tokens
         self.enc_channels = tuple(enc_channels)
         self.out_channels = enc_channels[-1] if enc_mode else dec_channels[0]
-        block_cfg = dict(mlp_ratio=mlp_ratio, mixer=mixer, mixer_cfg=dict(mixer_cfg or {}),
-                         bidirectional=bidirectional, backend=backend)
+        block_cfg = dict(
+            mlp_ratio=mlp_ratio,
+            mixer=mixer,
+            mixer_cfg=dict(mixer_cfg or {}),
+            bidirectional=bidirectional,
+            backend=backend,
+        )
         self.embedding = SubMConv3d(in_channels, enc_channels[0], 3)
         self.embedding_norm = nn.Sequential(nn.LayerNorm(enc_channels[0]), nn.GELU())
         enc_dp = torch.linspace(0, drop_path, sum(enc_depths)).tolist()
@@ -148,7 +186,7 @@ class PointCSPSSM(nn.Module):
         for s in range(stages):
             if s:
                 self.down.append(GridPooling(enc_channels[s - 1], enc_channels[s], stride[s - 1]))
-            dps = enc_dp[sum(enc_depths[:s]):sum(enc_depths[:s + 1])]
+            dps = enc_dp[sum(enc_depths[:s]) : sum(enc_depths[: s + 1])]
             self.enc.append(Stage(enc_channels[s], enc_depths[s], enc_num_head[s], dps, order, **block_cfg))
         self.up, self.dec = nn.ModuleList(), nn.ModuleList()
         if not enc_mode:
@@ -156,7 +194,7 @@ class PointCSPSSM(nn.Module):
             for s in reversed(range(stages - 1)):
                 above = enc_channels[-1] if s == stages - 2 else dec_channels[s + 1]
                 self.up.append(GridUnpooling(above, enc_channels[s], dec_channels[s]))
-                dps = dec_dp[sum(dec_depths[:s]):sum(dec_depths[:s + 1])][::-1]
+                dps = dec_dp[sum(dec_depths[:s]) : sum(dec_depths[: s + 1])][::-1]
                 self.dec.append(Stage(dec_channels[s], dec_depths[s], dec_num_head[s], dps, order, **block_cfg))
         self.apply(init_linear)
 
@@ -166,19 +204,28 @@ class PointCSPSSM(nn.Module):
         grid_coord = data_dict.get("grid_coord")
         if grid_coord is None:
             if self.grid_size is None:
-                raise KeyError("the batch has no 'grid_coord'; add GridSample(return_grid_coord=True) to the "
-                               "transforms or set the backbone's grid_size")
+                raise KeyError(
+                    "the batch has no 'grid_coord'; add GridSample(return_grid_coord=True) to the "
+                    "transforms or set the backbone's grid_size"
+                )
             grid_coord = torch.div(coord, self.grid_size, rounding_mode="floor").long()
         check_point_batch(coord, feat, offset, self.in_channels, grid_coord)
         if cross_sample and self.max_tokens is not None and coord.shape[0] > self.max_tokens:
-            raise ValueError(f"the packed batch has {coord.shape[0]} tokens, above max_tokens={self.max_tokens} for "
-                             f"one cross-sample sequence; lower the batch size or points per sample, or raise the cap")
+            raise ValueError(
+                f"the packed batch has {coord.shape[0]} tokens, above max_tokens={self.max_tokens} for "
+                f"one cross-sample sequence; lower the batch size or points per sample, or raise the cap"
+            )
         batch = offset_to_batch(offset)
         # one token per occupied cell: duplicates (same sample and cell) are averaged here and broadcast back at the end
         dedup, grid, batch_cells = grid_pool(grid_coord, batch, 1)
         cells = grid.shape[0]
-        level = Level(segment_mean(feat, dedup, cells), segment_mean(coord, dedup, cells), grid, batch_cells,
-                      batch_to_offset(batch_cells, len(offset)))
+        level = Level(
+            segment_mean(feat, dedup, cells),
+            segment_mean(coord, dedup, cells),
+            grid,
+            batch_cells,
+            batch_to_offset(batch_cells, len(offset)),
+        )
         shuffle = self.training and self.shuffle_tokens
         x = self.embedding_norm(self.embedding(level.feat, level.neighbors))
         levels, clusters, skips = [level], [], []
@@ -196,12 +243,28 @@ class PointCSPSSM(nn.Module):
         point_index = [dedup]
         for cluster in clusters:
             point_index.append(cluster[point_index[-1]])
-        stages = [Dict(feat=lv.feat, coord=lv.coord, grid_coord=lv.grid_coord, batch=lv.batch, offset=lv.offset,
-                       point_index=idx) for lv, idx in zip(levels, point_index)]
+        stages = [
+            Dict(
+                feat=lv.feat,
+                coord=lv.coord,
+                grid_coord=lv.grid_coord,
+                batch=lv.batch,
+                offset=lv.offset,
+                point_index=idx,
+            )
+            for lv, idx in zip(levels, point_index)
+        ]
         if self.enc_mode:
             top = levels[-1]
-            return Dict(feat=x, coord=top.coord, grid_coord=top.grid_coord, batch=top.batch, offset=top.offset,
-                        point_index=point_index[-1], stages=stages)
+            return Dict(
+                feat=x,
+                coord=top.coord,
+                grid_coord=top.grid_coord,
+                batch=top.batch,
+                offset=top.offset,
+                point_index=point_index[-1],
+                stages=stages,
+            )
         for i, (unpool, stage) in enumerate(zip(self.up, self.dec)):
             s = len(self.enc) - 2 - i
             x = unpool(x, skips[s], clusters[s])
@@ -214,7 +277,16 @@ class PointCSPSSMTest(PointCSPSSM):
     """A tiny variant for tests: 2 stages of width 16 / 32."""
 
     def __init__(self, in_channels: int = 6, **kwargs) -> None:
-        cfg = dict(enc_depths=(1, 1), enc_channels=(16, 32), enc_num_head=(2, 2), stride=(2,), dec_depths=(1,),
-                   dec_channels=(16,), dec_num_head=(2,), mlp_ratio=2.0, drop_path=0.0)
+        cfg = dict(
+            enc_depths=(1, 1),
+            enc_channels=(16, 32),
+            enc_num_head=(2, 2),
+            stride=(2,),
+            dec_depths=(1,),
+            dec_channels=(16,),
+            dec_num_head=(2,),
+            mlp_ratio=2.0,
+            drop_path=0.0,
+        )
         cfg.update(kwargs)
         super().__init__(in_channels=in_channels, **cfg)

@@ -6,6 +6,7 @@ its counterpart in each teacher global view of the same scene by original coordi
 between the teacher's sharpened, centred distribution and the student's; L_geo decodes features of several encoder
 stages back to per-view-normalised coordinates.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,16 +41,19 @@ class View:
     """One packed set of views (all global, or all local, views of the batch) and who owns each point."""
 
     def __init__(self, data_dict: dict, prefix: str, views_per_sample: int) -> None:
-        self.input = dict(coord=data_dict[f"{prefix}_coord"], feat=data_dict[f"{prefix}_feat"],
-                          offset=data_dict[f"{prefix}_offset"])
+        self.input = dict(
+            coord=data_dict[f"{prefix}_coord"], feat=data_dict[f"{prefix}_feat"], offset=data_dict[f"{prefix}_offset"]
+        )
         if f"{prefix}_grid_coord" in data_dict:
             self.input["grid_coord"] = data_dict[f"{prefix}_grid_coord"]
         self.origin = data_dict[f"{prefix}_origin_coord"]
         view = offset_to_batch(self.input["offset"])
         num_views = len(self.input["offset"])
         if num_views % views_per_sample != 0:
-            raise ValueError(f"{prefix} views: {num_views} views in the batch is not a multiple of "
-                             f"{views_per_sample} per sample; check MultiRegionCrop's {prefix}_num and the model's")
+            raise ValueError(
+                f"{prefix} views: {num_views} views in the batch is not a multiple of "
+                f"{views_per_sample} per sample; check MultiRegionCrop's {prefix}_num and the model's"
+            )
         self.view, self.sample, self.slot = view, view // views_per_sample, view % views_per_sample
 
 
@@ -73,20 +77,35 @@ class PointCSP(nn.Module):
     """
 
     def __init__(
-        self, backbone: dict, teacher_custom: dict | None = None, head_hidden_channels: int = 256,
-        head_embed_channels: int = 64, head_num_prototypes: int = 256, num_global_view: int = 2,
-        num_local_view: int = 8, student_temp: float = 0.1, teacher_temp: dict | None = None,
-        momentum: dict | None = None, centering: str = "center", center_momentum: float = 0.9,
-        match_radius: float = 0.1, local_weight: float = 1.0, global_weight: float = 1.0, lambda_geo: float = 0.1,
-        geo_stages: Sequence[int] | None = None, geo_alphas: Sequence[float] | None = None, geo_samples: int = 256,
+        self,
+        backbone: dict,
+        teacher_custom: dict | None = None,
+        head_hidden_channels: int = 256,
+        head_embed_channels: int = 64,
+        head_num_prototypes: int = 256,
+        num_global_view: int = 2,
+        num_local_view: int = 8,
+        student_temp: float = 0.1,
+        teacher_temp: dict | None = None,
+        momentum: dict | None = None,
+        centering: str = "center",
+        center_momentum: float = 0.9,
+        match_radius: float = 0.1,
+        local_weight: float = 1.0,
+        global_weight: float = 1.0,
+        lambda_geo: float = 0.1,
+        geo_stages: Sequence[int] | None = None,
+        geo_alphas: Sequence[float] | None = None,
+        geo_samples: int = 256,
         cross_sample: bool = True,
     ) -> None:
         super().__init__()
         if centering not in ("center", "sinkhorn"):
             raise ValueError(f"centering must be 'center' or 'sinkhorn', got {centering!r}")
         self.backbone = host.build_model(backbone)
-        self.head = DINOHead(feature_channels(self.backbone), head_hidden_channels, head_embed_channels,
-                             head_num_prototypes)
+        self.head = DINOHead(
+            feature_channels(self.backbone), head_hidden_channels, head_embed_channels, head_num_prototypes
+        )
         teacher_cfg = dict(copy.deepcopy(backbone), **(teacher_custom or {}))
         self.teacher = nn.ModuleDict(dict(backbone=host.build_model(teacher_cfg), head=copy.deepcopy(self.head)))
         self.teacher.backbone.load_state_dict(self.backbone.state_dict())
@@ -134,14 +153,18 @@ class PointCSP(nn.Module):
             self.update_center(t_logits)
         mean_target = targets.mean(0)
         output.update(
-            loss=loss_csc + self.lambda_geo * loss_geo, loss_csc=loss_csc, loss_geo=loss_geo,
-            teacher_temp=torch.tensor(self.teacher_temp), momentum=torch.tensor(self.momentum),
+            loss=loss_csc + self.lambda_geo * loss_geo,
+            loss_csc=loss_csc,
+            loss_geo=loss_geo,
+            teacher_temp=torch.tensor(self.teacher_temp),
+            momentum=torch.tensor(self.momentum),
             center_entropy=-(mean_target * mean_target.clamp_min(1e-12).log()).sum().detach(),
         )
         return output
 
-    def csc_terms(self, student: View, student_logits: torch.Tensor, teacher: View, targets: torch.Tensor,
-                  same_views: bool) -> list[torch.Tensor]:
+    def csc_terms(
+        self, student: View, student_logits: torch.Tensor, teacher: View, targets: torch.Tensor, same_views: bool
+    ) -> list[torch.Tensor]:
         """One L_CSC term per (student view slot, teacher global slot) pair, over the points that found a match."""
         terms = []
         student_slots = range(self.num_global_view) if same_views else [None]
@@ -152,18 +175,26 @@ class PointCSP(nn.Module):
                 q_mask = torch.ones_like(student.slot, dtype=torch.bool) if s_slot is None else student.slot == s_slot
                 r_mask = teacher.slot == t_slot
                 q_idx, r_idx = q_mask.nonzero().squeeze(1), r_mask.nonzero().squeeze(1)
-                match = radius_nearest(student.origin[q_idx], student.sample[q_idx], teacher.origin[r_idx],
-                                       teacher.sample[r_idx], self.match_radius)
+                match = radius_nearest(
+                    student.origin[q_idx],
+                    student.sample[q_idx],
+                    teacher.origin[r_idx],
+                    teacher.sample[r_idx],
+                    self.match_radius,
+                )
                 found = match >= 0
                 if bool(found.any()):
-                    terms.append(consistency_loss(student_logits[q_idx[found]], targets[r_idx[match[found]]],
-                                                  self.student_temp))
+                    terms.append(
+                        consistency_loss(student_logits[q_idx[found]], targets[r_idx[match[found]]], self.student_temp)
+                    )
         return terms
 
     def combine_csc(self, terms: dict[str, list[torch.Tensor]]) -> tuple[torch.Tensor, dict]:
         if not any(terms.values()):
-            raise RuntimeError("no student point matched a teacher point; views do not overlap - check match_radius "
-                               "and that origin_coord is the same frame in all views")
+            raise RuntimeError(
+                "no student point matched a teacher point; views do not overlap - check match_radius "
+                "and that origin_coord is the same frame in all views"
+            )
         output, total, weight = {}, 0.0, 0.0
         for kind, w in (("global", self.global_weight), ("local", self.local_weight)):
             if terms.get(kind):

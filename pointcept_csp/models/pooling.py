@@ -1,4 +1,5 @@
 """Grid pooling and unpooling between backbone stages (PTv3-style, native torch scatter ops)."""
+
 from __future__ import annotations
 
 import torch
@@ -21,16 +22,22 @@ class GridPooling(nn.Module):
         self.proj = nn.Linear(in_channels, out_channels)
         self.norm, self.act = nn.LayerNorm(out_channels), nn.GELU()
 
-    def forward(self, feat: torch.Tensor, coord: torch.Tensor, grid_coord: torch.Tensor, batch: torch.Tensor,
-                num_samples: int) -> tuple[dict, torch.Tensor]:
+    def forward(
+        self, feat: torch.Tensor, coord: torch.Tensor, grid_coord: torch.Tensor, batch: torch.Tensor, num_samples: int
+    ) -> tuple[dict, torch.Tensor]:
         cluster, grid, parent_batch = grid_pool(grid_coord, batch, self.stride)
         num = grid.shape[0]
         feat = self.proj(feat)
         index = cluster[:, None].expand_as(feat)
         pooled = feat.new_full((num, feat.shape[1]), float("-inf")).scatter_reduce(0, index, feat, reduce="amax")
         parent_coord = segment_mean(coord, cluster, num)
-        parent = dict(feat=self.act(self.norm(pooled)), coord=parent_coord, grid_coord=grid, batch=parent_batch,
-                      offset=batch_to_offset(parent_batch, num_samples))
+        parent = dict(
+            feat=self.act(self.norm(pooled)),
+            coord=parent_coord,
+            grid_coord=grid,
+            batch=parent_batch,
+            offset=batch_to_offset(parent_batch, num_samples),
+        )
         return parent, cluster
 
 

@@ -3,6 +3,7 @@
 Every sort key carries the sample index in its high bits, so ordering or shuffling keeps samples contiguous and in
 batch order (`offset` is unchanged): the packed batch stays the batch-as-sequence that CSP reads.
 """
+
 from __future__ import annotations
 
 import torch
@@ -70,8 +71,13 @@ def point_hash(grid: torch.Tensor) -> torch.Tensor:
     return (h ^ (h >> 16)) & ((1 << (3 * DEPTH)) - 1)
 
 
-def encode(grid_coord: torch.Tensor, batch: torch.Tensor, order: str, generator: torch.Generator | None = None,
-           deterministic: bool = True) -> torch.Tensor:
+def encode(
+    grid_coord: torch.Tensor,
+    batch: torch.Tensor,
+    order: str,
+    generator: torch.Generator | None = None,
+    deterministic: bool = True,
+) -> torch.Tensor:
     """Sort key of every point for `order`: sample index in the high bits, the curve code (or a random key) below.
 
     `random` draws fresh keys when `deterministic=False` (training), else uses `point_hash`.

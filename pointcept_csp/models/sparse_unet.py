@@ -1,5 +1,6 @@
 """A small sparse-convolution U-Net built on the native submanifold conv: a second, different backbone that SPD
 wraps unchanged (it has no sequence mixer and no cross-sample mode), and a baseline for the ablations."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -40,8 +41,14 @@ class SparseUNet(nn.Module):
         no `grid_coord`.
     """
 
-    def __init__(self, in_channels: int = 6, channels: Sequence[int] = (32, 64, 128), dec_channels: Sequence[int] = (32, 64),
-                 stride: int = 2, grid_size: float | None = None) -> None:
+    def __init__(
+        self,
+        in_channels: int = 6,
+        channels: Sequence[int] = (32, 64, 128),
+        dec_channels: Sequence[int] = (32, 64),
+        stride: int = 2,
+        grid_size: float | None = None,
+    ) -> None:
         super().__init__()
         if len(dec_channels) != len(channels) - 1:
             raise ValueError(f"dec_channels needs {len(channels) - 1} entries, got {len(dec_channels)}")
@@ -51,7 +58,8 @@ class SparseUNet(nn.Module):
         self.down = nn.ModuleList(GridPooling(channels[i], channels[i + 1], stride) for i in range(len(channels) - 1))
         self.up = nn.ModuleList(
             GridUnpooling(channels[-1] if i == len(channels) - 2 else dec_channels[i + 1], channels[i], dec_channels[i])
-            for i in reversed(range(len(channels) - 1)))
+            for i in reversed(range(len(channels) - 1))
+        )
         self.dec = nn.ModuleList(ConvBlock(dec_channels[i]) for i in reversed(range(len(channels) - 1)))
         self.out_channels = dec_channels[0]
 

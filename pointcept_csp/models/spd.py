@@ -6,6 +6,7 @@ cross-sample mode where the backbone supports it (`cross_sample` argument), so i
 of pre-training; L_SPD = MSE(student features, stop-grad teacher features). Eval / test: student only, independent
 mode, Pointcept's output keys (`seg_logits`, `cls_logits`), so Pointcept's evaluators and testers work unchanged.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,10 +55,20 @@ class SPDBase(nn.Module):
             `pretrained_preset` ("pretrain", "export" or "pointcept", see `models.weights`).
     """
 
-    def __init__(self, backbone: dict, backbone_out_channels: int, spd: bool = True, lambda_spd: float = 1.0,
-                 teacher_cross_sample: bool = True, momentum: dict | None = None, lambda_geo: float = 0.0,
-                 geo: dict | None = None, freeze_backbone: bool | str = False, pretrained: str | None = None,
-                 pretrained_preset: str = "pretrain") -> None:
+    def __init__(
+        self,
+        backbone: dict,
+        backbone_out_channels: int,
+        spd: bool = True,
+        lambda_spd: float = 1.0,
+        teacher_cross_sample: bool = True,
+        momentum: dict | None = None,
+        lambda_geo: float = 0.0,
+        geo: dict | None = None,
+        freeze_backbone: bool | str = False,
+        pretrained: str | None = None,
+        pretrained_preset: str = "pretrain",
+    ) -> None:
         super().__init__()
         self.backbone = host.build_model(backbone)
         self.spd = spd and not freeze_backbone
@@ -128,8 +139,15 @@ class SPDSegmentor(SPDBase):
     """Semantic segmentation: per-point linear head (or MLP `head="mlp"`), cross-entropy (+ `lovasz_weight` *
     Lovasz-softmax)."""
 
-    def __init__(self, num_classes: int, backbone_out_channels: int, head: str = "linear", ignore_index: int = -1,
-                 lovasz_weight: float = 0.0, **kwargs) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        backbone_out_channels: int,
+        head: str = "linear",
+        ignore_index: int = -1,
+        lovasz_weight: float = 0.0,
+        **kwargs,
+    ) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.ignore_index, self.lovasz_weight = num_classes, ignore_index, lovasz_weight
         self.seg_head = _head(head, backbone_out_channels, num_classes)
@@ -153,7 +171,9 @@ class SPDSegmentor(SPDBase):
             _check_labels(segment, self.num_classes, self.ignore_index)
             task = self.task_loss(logits, segment)
             terms = self.regularisers(input_dict, feat, out)
-            output.update(loss=self.total(task, terms), loss_task=task.detach(), **{k: v.detach() for k, v in terms.items()})
+            output.update(
+                loss=self.total(task, terms), loss_task=task.detach(), **{k: v.detach() for k, v in terms.items()}
+            )
         return output
 
 
@@ -162,8 +182,14 @@ class SPDPartSegmentor(SPDSegmentor):
     """Part segmentation: as the segmentor, with the object category embedded and added to every point's feature
     (ShapeNetPart protocol: the category is known). `category_key`: "category", or Pointcept's "cls_token"."""
 
-    def __init__(self, num_classes: int, num_categories: int, backbone_out_channels: int,
-                 category_key: str = "category", **kwargs) -> None:
+    def __init__(
+        self,
+        num_classes: int,
+        num_categories: int,
+        backbone_out_channels: int,
+        category_key: str = "category",
+        **kwargs,
+    ) -> None:
         super().__init__(num_classes=num_classes, backbone_out_channels=backbone_out_channels, **kwargs)
         self.category_key = category_key
         self.category_embedding = nn.Embedding(num_categories, backbone_out_channels)
@@ -181,17 +207,25 @@ class SPDClassifier(SPDBase):
     def __init__(self, num_classes: int, backbone_out_channels: int, label_smoothing: float = 0.0, **kwargs) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.label_smoothing = num_classes, label_smoothing
-        self.cls_head = nn.Sequential(nn.Linear(2 * backbone_out_channels, 256), nn.LayerNorm(256), nn.GELU(),
-                                      nn.Dropout(0.5), nn.Linear(256, num_classes))
+        self.cls_head = nn.Sequential(
+            nn.Linear(2 * backbone_out_channels, 256),
+            nn.LayerNorm(256),
+            nn.GELU(),
+            nn.Dropout(0.5),
+            nn.Linear(256, num_classes),
+        )
 
     def forward(self, input_dict: dict) -> dict:
         feat, out = self.student(input_dict)
         offset = out["offset"] if not torch.is_tensor(out) and "offset" in out else input_dict["offset"]
         batch = offset_to_batch(offset)
         num = len(offset)
-        mean = feat.new_zeros(num, feat.shape[1]).index_add(0, batch, feat) / torch.bincount(batch, minlength=num)[:, None]
+        mean = (
+            feat.new_zeros(num, feat.shape[1]).index_add(0, batch, feat) / torch.bincount(batch, minlength=num)[:, None]
+        )
         peak = feat.new_full((num, feat.shape[1]), float("-inf")).scatter_reduce(
-            0, batch[:, None].expand_as(feat), feat, reduce="amax")
+            0, batch[:, None].expand_as(feat), feat, reduce="amax"
+        )
         logits = self.cls_head(torch.cat([mean, peak], dim=1))
         output = {} if self.training else dict(cls_logits=logits)
         if "category" in input_dict:
@@ -199,7 +233,9 @@ class SPDClassifier(SPDBase):
             _check_labels(category, self.num_classes, -100)
             task = F.cross_entropy(logits, category, label_smoothing=self.label_smoothing)
             terms = self.regularisers(input_dict, feat, out)
-            output.update(loss=self.total(task, terms), loss_task=task.detach(), **{k: v.detach() for k, v in terms.items()})
+            output.update(
+                loss=self.total(task, terms), loss_task=task.detach(), **{k: v.detach() for k, v in terms.items()}
+            )
         return output
 
 
@@ -207,8 +243,9 @@ def _head(kind: str, channels: int, num_classes: int) -> nn.Module:
     if kind == "linear":
         return nn.Linear(channels, num_classes)
     if kind == "mlp":
-        return nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels), nn.GELU(),
-                             nn.Linear(channels, num_classes))
+        return nn.Sequential(
+            nn.Linear(channels, channels), nn.LayerNorm(channels), nn.GELU(), nn.Linear(channels, num_classes)
+        )
     raise ValueError(f"head must be 'linear' or 'mlp', got {kind!r}")
 
 
@@ -216,5 +253,7 @@ def _check_labels(labels: torch.Tensor, num_classes: int, ignore_index: int) -> 
     valid = labels != ignore_index
     if bool(valid.any()) and (int(labels[valid].min()) < 0 or int(labels[valid].max()) >= num_classes):
         bad = labels[valid & ((labels < 0) | (labels >= num_classes))]
-        raise ValueError(f"labels must lie in [0, {num_classes}) or equal ignore_index={ignore_index}; found "
-                         f"{sorted(set(bad.tolist()))[:5]} - check num_classes and the dataset's label mapping")
+        raise ValueError(
+            f"labels must lie in [0, {num_classes}) or equal ignore_index={ignore_index}; found "
+            f"{sorted(set(bad.tolist()))[:5]} - check num_classes and the dataset's label mapping"
+        )

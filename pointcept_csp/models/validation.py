@@ -1,4 +1,5 @@
 """Cheap checks of a packed point batch at the model boundary; each error names the key, the sample and the fix."""
+
 from __future__ import annotations
 
 import torch
@@ -9,8 +10,13 @@ class NonFiniteInputError(ValueError):
     everywhere else it is an error."""
 
 
-def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Tensor, in_channels: int | None = None,
-                      grid_coord: torch.Tensor | None = None) -> None:
+def check_point_batch(
+    coord: torch.Tensor,
+    feat: torch.Tensor,
+    offset: torch.Tensor,
+    in_channels: int | None = None,
+    grid_coord: torch.Tensor | None = None,
+) -> None:
     """Raise ValueError on: empty batch or sample, offsets not increasing or not ending at N, coord/feat row
     mismatch, feature width != `in_channels`, NaN/Inf coordinates or features."""
     n = coord.shape[0]
@@ -21,8 +27,10 @@ def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Ten
     if feat.dim() != 2 or feat.shape[0] != n:
         raise ValueError(f"feat must be [N={n}, C], got {tuple(feat.shape)}")
     if in_channels is not None and feat.shape[1] != in_channels:
-        raise ValueError(f"feat has {feat.shape[1]} channels but the backbone expects in_channels={in_channels}; "
-                         f"match Collect(feat_keys=...) to the model config")
+        raise ValueError(
+            f"feat has {feat.shape[1]} channels but the backbone expects in_channels={in_channels}; "
+            f"match Collect(feat_keys=...) to the model config"
+        )
     if grid_coord is not None and grid_coord.shape != (n, 3):
         raise ValueError(f"grid_coord must be [N={n}, 3], got {tuple(grid_coord.shape)}")
     if offset.dim() != 1 or offset.numel() == 0:
@@ -30,8 +38,10 @@ def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Ten
     sizes = torch.diff(offset.long(), prepend=offset.new_zeros(1).long())
     if bool((sizes <= 0).any()):
         bad = int((sizes <= 0).nonzero()[0])
-        raise ValueError(f"offset must be strictly increasing (sample {bad} has {int(sizes[bad])} points); "
-                         f"got offset={offset.tolist()[:8]}")
+        raise ValueError(
+            f"offset must be strictly increasing (sample {bad} has {int(sizes[bad])} points); "
+            f"got offset={offset.tolist()[:8]}"
+        )
     if int(offset[-1]) != n:
         raise ValueError(f"offset ends at {int(offset[-1])} but the batch has {n} points")
     for name, x in (("coord", coord), ("feat", feat)):
@@ -39,5 +49,7 @@ def check_point_batch(coord: torch.Tensor, feat: torch.Tensor, offset: torch.Ten
         if not bool(finite.all()):
             first = int((~finite).nonzero()[0])
             sample = int(torch.searchsorted(offset.long(), torch.tensor(first, device=offset.device), right=True))
-            raise NonFiniteInputError(f"{name} has NaN/Inf values (first at point {first}, sample {sample} of the "
-                                      f"batch); clean the input or check the transforms")
+            raise NonFiniteInputError(
+                f"{name} has NaN/Inf values (first at point {first}, sample {sample} of the "
+                f"batch); clean the input or check the transforms"
+            )

@@ -6,6 +6,7 @@ Presets name where the backbone lives in a checkpoint:
     "pointcept" -> a Pointcept checkpoint (`module.` from DDP is stripped first); its `backbone.` keys
 Pointcept's `module.` prefix is stripped in every case.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -29,17 +30,19 @@ class LoadReport:
     unexpected: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"{self.target}: {len(self.loaded)} tensors loaded; missing {len(self.missing)} {self.missing[:8]}; "
-                f"unexpected {len(self.unexpected)} {self.unexpected[:8]}")
+        return (
+            f"{self.target}: {len(self.loaded)} tensors loaded; missing {len(self.missing)} {self.missing[:8]}; "
+            f"unexpected {len(self.unexpected)} {self.unexpected[:8]}"
+        )
 
 
 def strip_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> OrderedDict:
     """Keys under `prefix` with the prefix removed (after dropping DDP's `module.`)."""
     out = OrderedDict()
     for key, value in state_dict.items():
-        key = key[len("module."):] if key.startswith("module.") else key
+        key = key[len("module.") :] if key.startswith("module.") else key
         if key.startswith(prefix):
-            out[key[len(prefix):]] = value
+            out[key[len(prefix) :]] = value
     return out
 
 
@@ -50,12 +53,14 @@ def read_state_dict(path_or_state: str | Mapping) -> Mapping[str, torch.Tensor]:
     return path_or_state.get("state_dict", path_or_state)
 
 
-def load_backbone(module: torch.nn.Module, path_or_state: str | Mapping, preset: str = "pretrain",
-                  target: str = "backbone") -> LoadReport:
+def load_backbone(
+    module: torch.nn.Module, path_or_state: str | Mapping, preset: str = "pretrain", target: str = "backbone"
+) -> LoadReport:
     """Load the backbone weights of a checkpoint into `module`; raises when no tensor matched."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    weights = strip_prefix(read_state_dict(path_or_state), PRESETS[preset])
+    weights_all = read_state_dict(path_or_state)
+    weights = strip_prefix(weights_all, PRESETS[preset])
     own = module.state_dict()
     report = LoadReport(target)
     usable = OrderedDict()
@@ -67,8 +72,10 @@ def load_backbone(module: torch.nn.Module, path_or_state: str | Mapping, preset:
         else:
             report.unexpected.append(key)
     if not usable:
-        raise KeyError(f"no tensor of the checkpoint matched {target} (preset {preset!r} looks under "
-                       f"'{PRESETS[preset]}'); checkpoint keys start with {sorted({k.split('.')[0] for k in read_state_dict(path_or_state)})[:6]}")
+        raise KeyError(
+            f"no tensor of the checkpoint matched {target} (preset {preset!r} looks under "
+            f"'{PRESETS[preset]}'); checkpoint keys start with {sorted({k.split('.')[0] for k in weights_all})[:6]}"
+        )
     module.load_state_dict(usable, strict=False)
     report.loaded = list(usable)
     report.missing = [k for k in own if k not in usable]

@@ -1,4 +1,5 @@
 """Backend choice for the sequence ops: `"auto" | "torch" | "fla" | "mamba"`; a named backend never falls back."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -33,6 +34,8 @@ def resolve_backend(backend: str, x: torch.Tensor, supported: tuple[str, ...], o
         if not has_package(backend):
             raise RuntimeError(f"backend {backend!r} needs the package {pip_name}: pip install -e .[cu120]")
         if not x.is_cuda:
-            raise RuntimeError(f"backend {backend!r} runs on CUDA tensors only, got a tensor on {x.device}; "
-                               f"use backend='torch' on the CPU")
+            raise RuntimeError(
+                f"backend {backend!r} runs on CUDA tensors only, got a tensor on {x.device}; "
+                f"use backend='torch' on the CPU"
+            )
     return backend

@@ -1,4 +1,5 @@
 """Shape checks shared by the op entry points (errors state expected vs got)."""
+
 from __future__ import annotations
 
 import torch

@@ -16,6 +16,7 @@ S_C = e^{G_C} S_0 + (diag(e^{G_C - G}) K)^T U. Only differences G_t - G_j <= 0 a
 Chunks never straddle a sequence start (see `layout.ChunkLayout`); the state is reset (to zero or the sequence's
 initial state) when a chunk starts a sequence. Chunks are processed in blocks so the working set stays in cache.
 """
+
 from __future__ import annotations
 
 import torch
@@ -44,16 +45,26 @@ def _prepare_block(q, k, v, g, beta, scale):
         q_decay=q * (G.exp() * scale)[..., None],  # [n, H, C, K]
         k_decay=k * (G[..., -1:] - G).exp()[..., None],  # [n, H, C, K], decay to the chunk end
         chunk_decay=G[..., -1].exp()[..., None, None],  # [n, H, 1, 1]
-        u=u, w=w,
+        u=u,
+        w=w,
     )
 
 
 def chunk_recurrence(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor, beta: torch.Tensor | None, *,
-    scale: float, initial_state: torch.Tensor | None = None, output_final_state: bool = False,
-    cu_seqlens: torch.Tensor | None = None, chunk_size: int = CHUNK_SIZE, block_chunks: int = BLOCK_CHUNKS,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor | None,
+    *,
+    scale: float,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
+    cu_seqlens: torch.Tensor | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    block_chunks: int = BLOCK_CHUNKS,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """q, k `[1, T, H, K]`, v `[1, T, H, V]`, g (and beta) `[1, T, H]` -> o `[1, T, H, V]`, final states `[N, H, K, V]`."""
+    """q, k `[1, T, H, K]`, v `[1, T, H, V]`, g (and beta) `[1, T, H]` -> o `[1, T, H, V]`, states `[N, H, K, V]`."""
     T, H, K = k.shape[1:]
     V = v.shape[-1]
     bounds = check_cu_seqlens(cu_seqlens, T)
@@ -80,8 +91,9 @@ def chunk_recurrence(
         # the sequential part: one small update per chunk; tensors are unbound once (indexing inside the loop
         # makes backward quadratic)
         w_list = p["w"].unbind(0) if p["w"] is not None else None
-        for i, (u, k_decay, decay) in enumerate(zip(p["u"].unbind(0), p["k_decay"].unbind(0),
-                                                     p["chunk_decay"].unbind(0))):
+        for i, (u, k_decay, decay) in enumerate(
+            zip(p["u"].unbind(0), p["k_decay"].unbind(0), p["chunk_decay"].unbind(0))
+        ):
             c = start + i
             if layout.starts_seq[c]:
                 s = layout.seq_of_chunk[c]

@@ -3,6 +3,7 @@
 Ops take flash-linear-attention's packed layout, tokens `[1, T, ...]`, plus `cu_seqlens` (int64 `[N+1]`, leading 0,
 ending at T). `cu_seqlens=None` reads all T tokens as ONE sequence: the state flows from sample to sample (CSP).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,9 @@ def check_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> list[int]:
         raise ValueError(f"cu_seqlens must be a 1-D int32/int64 tensor, got {cu_seqlens.dim()}-D {cu_seqlens.dtype}")
     bounds = cu_seqlens.tolist()
     if len(bounds) < 2 or bounds[0] != 0 or bounds[-1] != total:
-        raise ValueError(f"cu_seqlens must start at 0 and end at the token count {total}, got {bounds[:3]}...{bounds[-2:]}")
+        raise ValueError(
+            f"cu_seqlens must start at 0 and end at the token count {total}, got {bounds[:3]}...{bounds[-2:]}"
+        )
     if any(b <= a for a, b in zip(bounds[:-1], bounds[1:])):
         raise ValueError("cu_seqlens must be strictly increasing (every sequence needs at least one token)")
     return bounds
@@ -57,13 +60,15 @@ def chunk_layout(bounds: list[int], chunk_size: int, device: torch.device) -> Ch
     total = bounds[-1]
     if len(lengths) == 1:
         return ChunkLayout(chunk_size, per_seq[0], None, None, seq_of_chunk, starts, ends, total)
-    chunk_start = torch.tensor([bounds[s] + i * chunk_size for s, n in enumerate(per_seq) for i in range(n)],
-                               device=device)
+    chunk_start = torch.tensor(
+        [bounds[s] + i * chunk_size for s, n in enumerate(per_seq) for i in range(n)], device=device
+    )
     chunk_end = torch.tensor([bounds[s + 1] for s in seq_of_chunk], device=device)
     slots = chunk_start[:, None] + torch.arange(chunk_size, device=device)
     valid = (slots < chunk_end[:, None]).reshape(-1)
-    return ChunkLayout(chunk_size, len(seq_of_chunk), valid.nonzero().squeeze(1), valid, seq_of_chunk, starts, ends,
-                       total)
+    return ChunkLayout(
+        chunk_size, len(seq_of_chunk), valid.nonzero().squeeze(1), valid, seq_of_chunk, starts, ends, total
+    )
 
 
 def to_chunks(x: torch.Tensor, layout: ChunkLayout) -> torch.Tensor:

@@ -1,4 +1,5 @@
 """Causal depthwise 1-D convolution over packed tokens that never reads across a sequence start."""
+
 from __future__ import annotations
 
 import torch
@@ -15,8 +16,14 @@ def _activation(name: str | None):
     return _ACTIVATIONS[name]
 
 
-def short_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *,
-               cu_seqlens: torch.Tensor | None = None, activation: str | None = "silu") -> torch.Tensor:
+def short_conv(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    cu_seqlens: torch.Tensor | None = None,
+    activation: str | None = "silu",
+) -> torch.Tensor:
     """y_t = act(sum_{i<W} weight[:, i] * x_{t-W+1+i} + bias), with x_s = 0 before the sequence start of t.
 
     Args:
@@ -47,8 +54,14 @@ def short_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None 
     return act(y).unsqueeze(0)
 
 
-def short_conv_reference(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, *,
-                         cu_seqlens: torch.Tensor | None = None, activation: str | None = "silu") -> torch.Tensor:
+def short_conv_reference(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+    *,
+    cu_seqlens: torch.Tensor | None = None,
+    activation: str | None = "silu",
+) -> torch.Tensor:
     """Token loop of `short_conv`, the ground truth for tests."""
     act = _activation(activation)
     T, Dim = x.shape[1:]

@@ -3,6 +3,7 @@ grid pooling. Points of different samples never meet: the sample index is part o
 
 This is the CPU path and the reference for GPU libraries (spconv's SubMConv3d computes the same product).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,7 +32,9 @@ def grid_keys(grid_coord: torch.Tensor, batch: torch.Tensor, margin: int = 1) ->
     extent = int(grid.max()) + margin if grid.numel() else 0
     if extent >= 1 << COORD_BITS:
         raise ValueError(f"grid extent {extent} exceeds {1 << COORD_BITS} cells per axis; use a larger grid_size")
-    keys = (batch.long() << (3 * COORD_BITS)) | (grid[:, 0] << (2 * COORD_BITS)) | (grid[:, 1] << COORD_BITS) | grid[:, 2]
+    keys = (
+        (batch.long() << (3 * COORD_BITS)) | (grid[:, 0] << (2 * COORD_BITS)) | (grid[:, 1] << COORD_BITS) | grid[:, 2]
+    )
     return keys, shift
 
 
@@ -47,15 +50,20 @@ def neighbor_map(grid_coord: torch.Tensor, batch: torch.Tensor, kernel_size: int
         raise ValueError("neighbor_map needs one point per grid cell and sample; pool duplicates first")
     offsets = kernel_offsets(kernel_size, grid_coord.device)
     query = grid_coord.long()[:, None, :] + shift + offsets[None]  # [N, K^3, 3]
-    qkeys = (batch.long()[:, None] << (3 * COORD_BITS)) | (query[..., 0] << (2 * COORD_BITS)) \
-        | (query[..., 1] << COORD_BITS) | query[..., 2]
+    qkeys = (
+        (batch.long()[:, None] << (3 * COORD_BITS))
+        | (query[..., 0] << (2 * COORD_BITS))
+        | (query[..., 1] << COORD_BITS)
+        | query[..., 2]
+    )
     pos = torch.searchsorted(sorted_keys, qkeys).clamp(max=max(len(keys) - 1, 0))
     found = sorted_keys[pos] == qkeys
     return torch.where(found, order[pos], torch.full_like(pos, -1))
 
 
-def submanifold_conv(feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.Tensor,
-                     bias: torch.Tensor | None = None) -> torch.Tensor:
+def submanifold_conv(
+    feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
     """out_i = sum_k W_k^T feat_{n(i, k)} over the existing neighbours n(i, k) of point i (+ bias).
 
     Args:
@@ -63,8 +71,9 @@ def submanifold_conv(feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.
     Returns: `[N, C_out]`.
     """
     if weight.shape[0] != neighbors.shape[1] or weight.shape[1] != feat.shape[1]:
-        raise ValueError(f"weight must be [K^3={neighbors.shape[1]}, C_in={feat.shape[1]}, C_out], "
-                         f"got {tuple(weight.shape)}")
+        raise ValueError(
+            f"weight must be [K^3={neighbors.shape[1]}, C_in={feat.shape[1]}, C_out], got {tuple(weight.shape)}"
+        )
     out = feat.new_zeros(feat.shape[0], weight.shape[2])
     for k in range(weight.shape[0]):
         idx = neighbors[:, k]
@@ -77,14 +86,19 @@ def submanifold_conv(feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.
     return out if bias is None else out + bias
 
 
-def submanifold_conv_reference(feat: torch.Tensor, weight: torch.Tensor, grid_coord: torch.Tensor,
-                               batch: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+def submanifold_conv_reference(
+    feat: torch.Tensor,
+    weight: torch.Tensor,
+    grid_coord: torch.Tensor,
+    batch: torch.Tensor,
+    bias: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Brute force over all point pairs (O(N^2)); the ground truth for tests."""
     kernel_size = round(weight.shape[0] ** (1 / 3))
     r = kernel_size // 2
     diff = grid_coord.long()[None, :, :] - grid_coord.long()[:, None, :]  # [i, j, 3]: offset of j from i
     same = (batch[:, None] == batch[None, :]) & (diff.abs() <= r).all(-1)
-    k_index = ((diff + r) * torch.tensor([kernel_size ** 2, kernel_size, 1], device=feat.device)).sum(-1)
+    k_index = ((diff + r) * torch.tensor([kernel_size**2, kernel_size, 1], device=feat.device)).sum(-1)
     out = feat.new_zeros(feat.shape[0], weight.shape[2])
     for i in range(feat.shape[0]):
         js = same[i].nonzero().squeeze(1)
@@ -93,7 +107,9 @@ def submanifold_conv_reference(feat: torch.Tensor, weight: torch.Tensor, grid_co
     return out if bias is None else out + bias
 
 
-def grid_pool(grid_coord: torch.Tensor, batch: torch.Tensor, stride: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def grid_pool(
+    grid_coord: torch.Tensor, batch: torch.Tensor, stride: int
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Group points into cells of `stride` grid units per sample.
 
     Returns `cluster [N]` (each point's parent), the parents' `grid_coord [M, 3]` (= floor(grid / stride)) and
@@ -114,8 +130,9 @@ def segment_mean(x: torch.Tensor, index: torch.Tensor, num_segments: int) -> tor
     return sums / counts[:, None]
 
 
-def radius_nearest(query: torch.Tensor, query_batch: torch.Tensor, ref: torch.Tensor, ref_batch: torch.Tensor,
-                   radius: float) -> torch.Tensor:
+def radius_nearest(
+    query: torch.Tensor, query_batch: torch.Tensor, ref: torch.Tensor, ref_batch: torch.Tensor, radius: float
+) -> torch.Tensor:
     """Index of the nearest `ref` point of the same sample within `radius` of each `query` point, else -1.
 
     Hash grid of cell size `radius`: candidates come from the 27 cells around the query's cell, so the search is
@@ -135,8 +152,12 @@ def radius_nearest(query: torch.Tensor, query_batch: torch.Tensor, ref: torch.Te
     best_idx = torch.full((len(query),), -1, dtype=torch.long, device=query.device)
     for offset in kernel_offsets(3, query.device):
         cell = query_cell + shift + offset
-        qkeys = (query_batch.long() << (3 * COORD_BITS)) | (cell[:, 0] << (2 * COORD_BITS)) \
-            | (cell[:, 1] << COORD_BITS) | cell[:, 2]
+        qkeys = (
+            (query_batch.long() << (3 * COORD_BITS))
+            | (cell[:, 0] << (2 * COORD_BITS))
+            | (cell[:, 1] << COORD_BITS)
+            | cell[:, 2]
+        )
         pos = torch.searchsorted(unique_keys, qkeys).clamp(max=len(unique_keys) - 1)
         # every point of the cell at once: [Nq, max points per cell], invalid slots masked
         valid = (unique_keys[pos] == qkeys)[:, None] & (slots[None] < counts[pos][:, None])

@@ -3,6 +3,7 @@
 It is the CPU / CI path, not a second Pointcept: registries, python configs, the hook-driven trainer, evaluators,
 testers, and the dataset readers and transforms that the project's configs use. Nothing here is copied from Pointcept.
 """
+
 from . import datasets, evaluator, hooks, testers, transforms  # noqa: F401  (register the standard components)
 from .builder import DATASETS, HOOKS, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
 from .collate import collate_fn, point_collate_fn
@@ -14,7 +15,22 @@ from .launch import launch
 from .trainer import Trainer
 
 __all__ = [
-    "Config", "DATASETS", "DefaultDataset", "HOOKS", "HookBase", "MODELS", "TESTERS", "TRAINERS", "TRANSFORMS", "Trainer",
-    "build_dataset", "build_model", "collate_fn", "default_argument_parser", "default_config_parser",
-    "default_setup", "launch", "point_collate_fn",
+    "Config",
+    "DATASETS",
+    "DefaultDataset",
+    "HOOKS",
+    "HookBase",
+    "MODELS",
+    "TESTERS",
+    "TRAINERS",
+    "TRANSFORMS",
+    "Trainer",
+    "build_dataset",
+    "build_model",
+    "collate_fn",
+    "default_argument_parser",
+    "default_config_parser",
+    "default_setup",
+    "launch",
+    "point_collate_fn",
 ]

@@ -1,4 +1,5 @@
 """The standalone host's registries and builders (Pointcept's names, so configs read the same under both hosts)."""
+
 from __future__ import annotations
 
 import copy

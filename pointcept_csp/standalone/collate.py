@@ -1,4 +1,5 @@
 """Batch collation with Pointcept's packed layout: tensors concatenate along dim 0, `*offset*` keys stay cumulative."""
+
 from __future__ import annotations
 
 import random
@@ -33,7 +34,9 @@ def collate_fn(batch: Sequence[Any]) -> Any:
             if "offset" in key:
                 # a sample's offset may already hold several cumulative ends (multi-view): back to sizes, then
                 # concatenate and accumulate over the batch
-                values = [torch.as_tensor(v).diff(prepend=torch.zeros(1, dtype=torch.as_tensor(v).dtype)) for v in values]
+                values = [
+                    torch.as_tensor(v).diff(prepend=torch.zeros(1, dtype=torch.as_tensor(v).dtype)) for v in values
+                ]
                 out[key] = torch.cumsum(collate_fn(values), dim=0)
             else:
                 out[key] = collate_fn(values)

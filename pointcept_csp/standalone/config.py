@@ -1,4 +1,5 @@
 """Python config files in Pointcept's format: module-level variables, `_base_` inheritance, `--options` overrides."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,8 +52,10 @@ def merge_into(child: Mapping, base: dict) -> dict:
             replace = value.pop(DELETE_KEY, False)
             if not replace and key in merged:
                 if not isinstance(merged[key], Mapping):
-                    raise TypeError(f"{key}={value} in the child config cannot inherit from the base, where {key} is "
-                                    f"{type(merged[key]).__name__}; add _delete_=True to replace it")
+                    raise TypeError(
+                        f"{key}={value} in the child config cannot inherit from the base, where {key} is "
+                        f"{type(merged[key]).__name__}; add _delete_=True to replace it"
+                    )
                 merged[key] = merge_into(value, dict(merged[key]))
                 continue
         merged[key] = value
@@ -122,7 +125,9 @@ class Config(ConfigDict):
                     node[part] = ConfigDict()
                 node = node[part]
                 if not isinstance(node, (Mapping, list)):
-                    raise KeyError(f"option '{dotted}': '{'.'.join(parents[:i + 1])}' is a {type(node).__name__}, not a dict")
+                    raise KeyError(
+                        f"option '{dotted}': '{'.'.join(parents[: i + 1])}' is a {type(node).__name__}, not a dict"
+                    )
             if isinstance(node, list):
                 node[int(last)] = value
             else:

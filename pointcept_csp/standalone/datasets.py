@@ -4,12 +4,14 @@ Semantics and key names follow Pointcept's DefaultDataset / ScanNetDataset / S3D
 in training; `test_mode` returns a dict with `fragment_list` built by `test_cfg` (voxelize, optional crop,
 post_transform, aug_transform), which the testers consume.
 """
+
 from __future__ import annotations
 
 import copy
 import glob
 import json
 import os
+
 import numpy as np
 import torch
 
@@ -22,8 +24,17 @@ class DefaultDataset(torch.utils.data.Dataset):
     VALID_ASSETS = ("coord", "color", "normal", "strength", "segment", "instance", "pose")
     SEGMENT_ASSET = "segment"
 
-    def __init__(self, split="train", data_root="data/dataset", transform=None, test_mode=False, test_cfg=None,
-                 cache=False, ignore_index=-1, loop=1) -> None:
+    def __init__(
+        self,
+        split="train",
+        data_root="data/dataset",
+        transform=None,
+        test_mode=False,
+        test_cfg=None,
+        cache=False,
+        ignore_index=-1,
+        loop=1,
+    ) -> None:
         super().__init__()
         self.data_root, self.split, self.ignore_index = data_root, split, ignore_index
         self.transform = Compose(transform)
@@ -31,16 +42,20 @@ class DefaultDataset(torch.utils.data.Dataset):
         self.loop = 1 if test_mode else loop
         if test_mode:
             if test_cfg is None:
-                raise KeyError(f"{type(self).__name__}: test_mode=True needs a test_cfg (voxelize, crop, "
-                               "post_transform, aug_transform)")
+                raise KeyError(
+                    f"{type(self).__name__}: test_mode=True needs a test_cfg (voxelize, crop, "
+                    "post_transform, aug_transform)"
+                )
             self.test_voxelize = TRANSFORMS.build(test_cfg["voxelize"]) if test_cfg.get("voxelize") else None
             self.test_crop = TRANSFORMS.build(test_cfg["crop"]) if test_cfg.get("crop") else None
             self.post_transform = Compose(test_cfg.get("post_transform"))
             self.aug_transform = [Compose(aug) for aug in test_cfg.get("aug_transform") or [[]]]
         self.data_list = self.get_data_list()
         if not self.data_list:
-            raise FileNotFoundError(f"{type(self).__name__}: no samples under {os.path.abspath(data_root)} for "
-                                    f"split {split!r}; expected <data_root>/<split>/<sample>/coord.npy")
+            raise FileNotFoundError(
+                f"{type(self).__name__}: no samples under {os.path.abspath(data_root)} for "
+                f"split {split!r}; expected <data_root>/<split>/<sample>/coord.npy"
+            )
 
     def get_data_list(self) -> list[str]:
         splits = [self.split] if isinstance(self.split, str) else list(self.split)
@@ -70,14 +85,18 @@ class DefaultDataset(torch.utils.data.Dataset):
             raise FileNotFoundError(f"{os.path.join(path, 'coord.npy')} is missing")
         n = len(data["coord"])
         if n == 0:
-            raise ValueError(f"{os.path.join(path, 'coord.npy')} holds no points; remove the empty sample from the split")
+            raise ValueError(
+                f"{os.path.join(path, 'coord.npy')} holds no points; remove the empty sample from the split"
+            )
         data["coord"] = data["coord"].astype(np.float32)
         for key in ("color", "normal"):
             if key in data:
                 data[key] = data[key].astype(np.float32)
         segment = data.pop(self.SEGMENT_ASSET, None)
         data["segment"] = segment.reshape(-1).astype(np.int32) if segment is not None else np.full(n, -1, np.int32)
-        data["instance"] = data["instance"].reshape(-1).astype(np.int32) if "instance" in data else np.full(n, -1, np.int32)
+        data["instance"] = (
+            data["instance"].reshape(-1).astype(np.int32) if "instance" in data else np.full(n, -1, np.int32)
+        )
         for key in ("color", "normal", "segment", "instance"):
             if key in data and len(data[key]) != n:
                 raise ValueError(f"{path}: {key} has {len(data[key])} rows but coord has {n}")
@@ -127,4 +146,3 @@ class S3DISDataset(DefaultDataset):
     def get_data_name(self, idx: int) -> str:
         path = self.data_list[idx % len(self.data_list)]
         return f"{os.path.basename(os.path.dirname(path))}-{os.path.basename(path)}"
-

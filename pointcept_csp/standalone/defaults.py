@@ -1,4 +1,5 @@
 """Command-line and config set-up shared by tools/train.py and tools/test.py (Pointcept's engines.defaults protocol)."""
+
 from __future__ import annotations
 
 import argparse

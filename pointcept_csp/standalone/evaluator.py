@@ -1,4 +1,5 @@
 """Per-epoch validation hooks: semantic segmentation (mIoU / mAcc / allAcc) and classification (allAcc / mAcc)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,9 @@ class _Evaluator(HookBase):
         scores = self.scores(counts)
         names = t.cfg.data.get("names")
         self.log_per_class(scores, names)
-        t.logger.info("Val result: " + " ".join(f"{k}: {scores[k]:.4f}" for k in ("mIoU", "mAcc", "allAcc") if k in scores))
+        t.logger.info(
+            "Val result: " + " ".join(f"{k}: {scores[k]:.4f}" for k in ("mIoU", "mAcc", "allAcc") if k in scores)
+        )
         if t.writer is not None:
             for key in ("mIoU", "mAcc", "allAcc"):
                 if key in scores:

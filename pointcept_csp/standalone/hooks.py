@@ -1,4 +1,5 @@
 """Training hooks of the standalone engine, under Pointcept's names and with Pointcept's call order."""
+
 from __future__ import annotations
 
 import os
@@ -85,7 +86,8 @@ class IterationTimer(HookBase):
         minutes, seconds = divmod(int(self.remain_iter * per_iter), 60)
         hours, minutes = divmod(minutes, 60)
         self.trainer.comm_info["iter_info"] += (
-            f"Data {data_time:.3f} Batch {batch_time.val:.3f} Remain {hours:02d}:{minutes:02d}:{seconds:02d} ")
+            f"Data {data_time:.3f} Batch {batch_time.val:.3f} Remain {hours:02d}:{minutes:02d}:{seconds:02d} "
+        )
         if self.trainer.comm_info["iter"] < self.warmup_iter:
             # the first iterations pay for allocation and caching: keep them out of the averages (and the ETA)
             storage.history("data_time").reset()
@@ -104,8 +106,9 @@ class InformationWriter(HookBase):
     def before_step(self):
         self.curr_iter += 1
         t = self.trainer
-        t.comm_info["iter_info"] += (f"Train: [{t.epoch + 1}/{t.max_epoch}]"
-                                     f"[{t.comm_info['iter'] + 1}/{len(t.train_loader)}] ")
+        t.comm_info["iter_info"] += (
+            f"Train: [{t.epoch + 1}/{t.max_epoch}][{t.comm_info['iter'] + 1}/{len(t.train_loader)}] "
+        )
 
     def after_step(self):
         t = self.trainer
@@ -146,7 +149,7 @@ def checkpoint_state(trainer) -> dict:
 
 @HOOKS.register_module()
 class CheckpointSaver(HookBase):
-    """Writes `model/model_last.pth` atomically after every epoch, copies it to `model_best.pth` when the metric improves."""
+    """Writes `model/model_last.pth` atomically after every epoch; copies it to `model_best.pth` on a better metric."""
 
     def __init__(self, save_freq: int | None = None):
         self.save_freq = save_freq
@@ -192,13 +195,15 @@ class CheckpointLoader(HookBase):
         checkpoint = load_checkpoint(t.cfg.weight)
         weight = {}
         for key, value in checkpoint["state_dict"].items():
-            key = key[len("module."):] if key.startswith("module.") else key
+            key = key[len("module.") :] if key.startswith("module.") else key
             if self.keywords and self.keywords in key:
                 key = key.replace(self.keywords, self.replacement, 1)
             weight[key] = value
         missing, unexpected = t.model.load_state_dict(weight, strict=self.strict)
-        t.logger.info(f"Loaded weight {t.cfg.weight}: {len(weight) - len(unexpected)} tensors; "
-                      f"missing keys: {missing}; unexpected keys: {unexpected}")
+        t.logger.info(
+            f"Loaded weight {t.cfg.weight}: {len(weight) - len(unexpected)} tensors; "
+            f"missing keys: {missing}; unexpected keys: {unexpected}"
+        )
         if t.cfg.resume:
             t.start_epoch = checkpoint["epoch"]
             t.best_metric_value = checkpoint["best_metric_value"]

@@ -1,4 +1,5 @@
 """The run's logger: one stream handler, plus a file handler when a log file is given."""
+
 from __future__ import annotations
 
 import logging
@@ -13,7 +14,9 @@ def get_root_logger(log_file: str | None = None, file_mode: str = "a", level: in
     logger.setLevel(level)
     logger.propagate = False
     formatter = logging.Formatter("[%(asctime)s %(levelname)s] %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
-    if not any(isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in logger.handlers):
+    if not any(
+        isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler) for h in logger.handlers
+    ):
         stream = logging.StreamHandler(sys.stdout)
         stream.setFormatter(formatter)
         logger.addHandler(stream)

@@ -1,4 +1,5 @@
 """Optimizers and LR schedulers built from Pointcept-style config dicts."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -43,7 +44,7 @@ def build_optimizer(cfg: Mapping, model: torch.nn.Module, param_dicts: Sequence[
 
 
 def build_scheduler(cfg: Mapping, optimizer: torch.optim.Optimizer):
-    """`OneCycleLR` (cosine with linear warm-up when anneal_strategy='cos') or `CosineAnnealingLR`; needs total_steps."""
+    """`OneCycleLR` (cosine with linear warm-up for anneal_strategy='cos') or `CosineAnnealingLR`; needs total_steps."""
     cfg = dict(cfg)
     name = cfg.pop("type")
     total_steps = cfg.pop("total_steps")
@@ -51,8 +52,10 @@ def build_scheduler(cfg: Mapping, optimizer: torch.optim.Optimizer):
         warmup = float(cfg.get("pct_start", 0.3)) * total_steps
         if abs(warmup - 1.0) < 1e-9 or total_steps - warmup < 1e-9:
             # torch's OneCycleLR divides by (warm-up steps - 1) and by the annealing steps: both must be non-zero
-            raise ValueError(f"OneCycleLR: total_steps={total_steps} with pct_start={cfg.get('pct_start', 0.3)} "
-                             f"gives {warmup:g} warm-up steps, which torch cannot schedule; change pct_start")
+            raise ValueError(
+                f"OneCycleLR: total_steps={total_steps} with pct_start={cfg.get('pct_start', 0.3)} "
+                f"gives {warmup:g} warm-up steps, which torch cannot schedule; change pct_start"
+            )
         max_lr = cfg.pop("max_lr")
         if isinstance(max_lr, (list, tuple)):
             max_lr = _per_group(max_lr, optimizer)

@@ -1,4 +1,5 @@
 """A name -> class registry that builds objects from `dict(type=..., **kwargs)` configs (Pointcept's protocol)."""
+
 from __future__ import annotations
 
 import copy
@@ -53,7 +54,9 @@ class Registry:
         if obj_cls is None:
             close = difflib.get_close_matches(str(obj_type), self.module_dict, n=3, cutoff=0.5)
             hint = f"; did you mean {close}?" if close else ""
-            raise KeyError(f"'{obj_type}' is not registered in {self.name}{hint} Registered: {sorted(self.module_dict)}")
+            raise KeyError(
+                f"'{obj_type}' is not registered in {self.name}{hint} Registered: {sorted(self.module_dict)}"
+            )
         try:
             return obj_cls(**args)
         except TypeError as e:

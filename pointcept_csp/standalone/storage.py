@@ -1,4 +1,5 @@
 """Scalar histories that hooks read (`trainer.storage.history(key).val / .avg`), as Pointcept's EventStorage."""
+
 from __future__ import annotations
 
 

@@ -2,6 +2,7 @@
 classification, and part segmentation (instance / category mIoU). Predictions and metrics go to
 `<save_path>/result/`: `<name>_pred.npy` per scene and `metrics.json` with per-class intersection / union counts,
 which tools such as `tools/s3dis_6fold.py` pool across runs."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ class TesterBase:
         if not self.cfg.weight:
             raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
         checkpoint = load_checkpoint(self.cfg.weight, map_location=self.device)
-        state = {k[len("module."):] if k.startswith("module.") else k: v for k, v in checkpoint["state_dict"].items()}
+        state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in checkpoint["state_dict"].items()}
         missing, unexpected = model.load_state_dict(state, strict=False)
         if missing:
             raise KeyError(f"{self.cfg.weight} lacks {len(missing)} tensors of the model, e.g. {missing[:5]}")
@@ -63,7 +64,7 @@ class SemSegTester(TesterBase):
             fragments, segment = sample["fragment_list"], np.asarray(sample["segment"])
             scores = torch.zeros(len(segment), num_classes, device=self.device)
             for start in range(0, len(fragments), batch_size):
-                batch = to_device(collate_fn(fragments[start:start + batch_size]), self.device)
+                batch = to_device(collate_fn(fragments[start : start + batch_size]), self.device)
                 probs = F.softmax(self.model(batch)["seg_logits"], dim=-1)
                 scores.index_add_(0, batch["index"].long(), probs)
             pred = scores.argmax(1).cpu().numpy()
@@ -74,17 +75,29 @@ class SemSegTester(TesterBase):
             totals += counts
             scene = segmentation_scores(*counts)
             per_scene[sample["name"]] = dict(mIoU=scene["mIoU"], allAcc=scene["allAcc"])
-            self.logger.info(f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {len(fragments)} fragments "
-                             f"mIoU {scene['mIoU']:.4f} allAcc {scene['allAcc']:.4f}")
+            self.logger.info(
+                f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {len(fragments)} fragments "
+                f"mIoU {scene['mIoU']:.4f} allAcc {scene['allAcc']:.4f}"
+            )
         scores = segmentation_scores(*totals)
         names = self.cfg.data.get("names") or [str(c) for c in range(num_classes)]
         for c in range(num_classes):
-            self.logger.info(f"Class_{c} - {names[c]} Result: iou/accuracy {scores['iou_class'][c]:.4f}/"
-                             f"{scores['acc_class'][c]:.4f}")
-        self.logger.info(f"Val result: mIoU/mAcc/allAcc {scores['mIoU']:.4f}/{scores['mAcc']:.4f}/{scores['allAcc']:.4f}")
-        metrics = dict(mIoU=scores["mIoU"], mAcc=scores["mAcc"], allAcc=scores["allAcc"], names=list(names),
-                       intersection=totals[0].tolist(), union=totals[1].tolist(), target=totals[2].tolist(),
-                       scenes=per_scene)
+            self.logger.info(
+                f"Class_{c} - {names[c]} Result: iou/accuracy {scores['iou_class'][c]:.4f}/{scores['acc_class'][c]:.4f}"
+            )
+        self.logger.info(
+            f"Val result: mIoU/mAcc/allAcc {scores['mIoU']:.4f}/{scores['mAcc']:.4f}/{scores['allAcc']:.4f}"
+        )
+        metrics = dict(
+            mIoU=scores["mIoU"],
+            mAcc=scores["mAcc"],
+            allAcc=scores["allAcc"],
+            names=list(names),
+            intersection=totals[0].tolist(),
+            union=totals[1].tolist(),
+            target=totals[2].tolist(),
+            scenes=per_scene,
+        )
         self.write_metrics(metrics)
         return metrics
 
@@ -133,8 +146,9 @@ class PartSegTester(TesterBase):
                 ious.append(1.0 if union == 0 else np.sum((pred == p) & (target == p)) / union)
             shape_ious.append(float(np.mean(ious)))
             by_category.setdefault(category, []).append(shape_ious[-1])
-        metrics = dict(ins_mIoU=float(np.mean(shape_ious)),
-                       cat_mIoU=float(np.mean([np.mean(v) for v in by_category.values()])))
+        metrics = dict(
+            ins_mIoU=float(np.mean(shape_ious)), cat_mIoU=float(np.mean([np.mean(v) for v in by_category.values()]))
+        )
         self.logger.info(f"Test result: ins. mIoU {metrics['ins_mIoU']:.4f} cat. mIoU {metrics['cat_mIoU']:.4f}")
         self.write_metrics(metrics)
         return metrics

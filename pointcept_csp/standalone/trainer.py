@@ -1,4 +1,5 @@
 """The standalone training loop: Pointcept's Trainer protocol (hooks, comm_info, storage) on one device."""
+
 from __future__ import annotations
 
 import os
@@ -40,11 +41,13 @@ class TrainerBase:
 
     def train(self) -> None:
         self.call_hooks("before_train")
-        for self.epoch in range(self.start_epoch, self.max_epoch):
+        for epoch in range(self.start_epoch, self.max_epoch):
+            self.epoch = epoch
             self.model.train()
             self.data_iterator = enumerate(self.epoch_loader())
             self.call_hooks("before_epoch")
-            for self.comm_info["iter"], self.comm_info["input_dict"] in self.data_iterator:
+            for step, batch in self.data_iterator:
+                self.comm_info["iter"], self.comm_info["input_dict"] = step, batch
                 self.call_hooks("before_step")
                 self.run_step()
                 self.call_hooks("after_step")
@@ -64,7 +67,7 @@ class TrainerBase:
 
 @TRAINERS.register_module("DefaultTrainer")
 class Trainer(TrainerBase):
-    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; follows `cfg.device` ("auto": CUDA if visible)."""
+    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; runs on `cfg.device` ("auto": CUDA if any)."""
 
     def __init__(self, cfg) -> None:
         super().__init__()
@@ -95,10 +98,15 @@ class Trainer(TrainerBase):
         # a generator reseeded per epoch makes the data order a function of (seed, epoch), so resume replays it
         self.loader_generator = torch.Generator()
         return torch.utils.data.DataLoader(
-            dataset, batch_size=self.cfg.batch_size_per_gpu, shuffle=True, generator=self.loader_generator,
-            num_workers=self.cfg.num_worker_per_gpu, worker_init_fn=seed_worker,
+            dataset,
+            batch_size=self.cfg.batch_size_per_gpu,
+            shuffle=True,
+            generator=self.loader_generator,
+            num_workers=self.cfg.num_worker_per_gpu,
+            worker_init_fn=seed_worker,
             collate_fn=partial(point_collate_fn, mix_prob=self.cfg.mix_prob),
-            drop_last=len(dataset) > self.cfg.batch_size_per_gpu)
+            drop_last=len(dataset) > self.cfg.batch_size_per_gpu,
+        )
 
     def epoch_loader(self):
         self.loader_generator.manual_seed(self.cfg.seed + self.epoch)
@@ -108,8 +116,13 @@ class Trainer(TrainerBase):
         if not self.cfg.evaluate:
             return None
         dataset = DATASETS.build(self.cfg.data.val)
-        return torch.utils.data.DataLoader(dataset, batch_size=self.cfg.batch_size_val_per_gpu, shuffle=False,
-                                           num_workers=self.cfg.num_worker_per_gpu, collate_fn=collate_fn)
+        return torch.utils.data.DataLoader(
+            dataset,
+            batch_size=self.cfg.batch_size_val_per_gpu,
+            shuffle=False,
+            num_workers=self.cfg.num_worker_per_gpu,
+            collate_fn=collate_fn,
+        )
 
     def build_optimizer(self):
         return build_optimizer(self.cfg.optimizer, self.model, self.cfg.get("param_dicts"))

@@ -3,6 +3,7 @@
 Written from the documented behaviour of Pointcept's transforms (no code copied). They act on a sample dict of numpy
 arrays; per-point keys listed in `index_valid_keys` are indexed together when points are dropped or selected.
 """
+
 from __future__ import annotations
 
 import copy
@@ -166,8 +167,11 @@ class RandomRotate:
             return data_dict
         theta = np.random.uniform(*self.angle) * np.pi
         c, s = np.cos(theta), np.sin(theta)
-        rot = {"x": [[1, 0, 0], [0, c, -s], [0, s, c]], "y": [[c, 0, s], [0, 1, 0], [-s, 0, c]],
-               "z": [[c, -s, 0], [s, c, 0], [0, 0, 1]]}[self.axis]
+        rot = {
+            "x": [[1, 0, 0], [0, c, -s], [0, s, c]],
+            "y": [[c, 0, s], [0, 1, 0], [-s, 0, c]],
+            "z": [[c, -s, 0], [s, c, 0], [0, 0, 1]],
+        }[self.axis]
         rot = np.array(rot, dtype=np.float32)
         coord = data_dict["coord"]
         center = (coord.min(0) + coord.max(0)) / 2 if self.center is None else np.array(self.center, dtype=np.float32)
@@ -261,7 +265,9 @@ class ChromaticJitter:
 def _box_blur(grid: np.ndarray, axis: int) -> np.ndarray:
     padded = np.concatenate([grid.take([0], axis), grid, grid.take([-1], axis)], axis)
     n = grid.shape[axis]
-    return (padded.take(range(0, n), axis) + padded.take(range(1, n + 1), axis) + padded.take(range(2, n + 2), axis)) / 3
+    return (
+        padded.take(range(0, n), axis) + padded.take(range(1, n + 1), axis) + padded.take(range(2, n + 2), axis)
+    ) / 3
 
 
 def _trilinear(grid: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -323,13 +329,25 @@ class GridSample:
     of every voxel (cycled), so that together they cover every point, each fragment one point per voxel, with
     `index` pointing back to the original points."""
 
-    def __init__(self, grid_size: float = 0.05, hash_type: str = "fnv", mode: str = "train", return_inverse: bool = False,
-                 return_grid_coord: bool = False, return_min_coord: bool = False, **_) -> None:
+    def __init__(
+        self,
+        grid_size: float = 0.05,
+        hash_type: str = "fnv",
+        mode: str = "train",
+        return_inverse: bool = False,
+        return_grid_coord: bool = False,
+        return_min_coord: bool = False,
+        **_,
+    ) -> None:
         if mode not in ("train", "test"):
             raise ValueError(f"GridSample mode must be 'train' or 'test', got {mode!r}")
         self.grid_size, self.mode = grid_size, mode
         self.hash = fnv_hash if hash_type == "fnv" else ravel_hash
-        self.return_inverse, self.return_grid_coord, self.return_min_coord = return_inverse, return_grid_coord, return_min_coord
+        self.return_inverse, self.return_grid_coord, self.return_min_coord = (
+            return_inverse,
+            return_grid_coord,
+            return_min_coord,
+        )
 
     def __call__(self, data_dict):
         scaled = data_dict["coord"] / np.array(self.grid_size)

@@ -1,1 +1,1 @@
-"""Host-independent helpers (checkpoint I/O, metrics, process group, seeding); they import nothing else of the package."""
+"""Host-independent helpers (checkpoint I/O, metrics, process group, seeding); they import nothing else of ours."""

@@ -1,4 +1,5 @@
 """Atomic checkpoint writes: a reader sees the old file or the complete new one, never a torn one."""
+
 from __future__ import annotations
 
 import os
@@ -37,5 +38,7 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu", weights
         return torch.load(path, map_location=map_location, weights_only=weights_only)
     except Exception as e:
         hint = " (if you trust the file, load it with weights_only=False)" if weights_only else ""
-        raise RuntimeError(f"checkpoint {path} could not be read ({type(e).__name__}: {e}); "
-                           f"it may be truncated or hold objects other than tensors{hint}") from e
+        raise RuntimeError(
+            f"checkpoint {path} could not be read ({type(e).__name__}: {e}); "
+            f"it may be truncated or hold objects other than tensors{hint}"
+        ) from e

@@ -1,4 +1,5 @@
 """Process-group helpers; one process (rank 0) unless torch.distributed was initialised by a launcher."""
+
 from __future__ import annotations
 
 import torch.distributed as dist

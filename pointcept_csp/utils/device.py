@@ -1,4 +1,5 @@
 """Device choice and batch transfer; the one place where tensors are moved, so no code calls `.cuda()`."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Seeding python, numpy and torch together, and capturing / restoring their states for exact resume."""
+
 from __future__ import annotations
 
 import random
@@ -16,8 +17,11 @@ def set_seed(seed: int) -> None:
 def get_rng_state() -> dict:
     """RNG states as tensors and plain python values, so checkpoints load with `weights_only=True`."""
     np_state = np.random.get_state()
-    state = dict(python=random.getstate(), torch=torch.get_rng_state(),
-                 numpy=(np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]))
+    state = dict(
+        python=random.getstate(),
+        torch=torch.get_rng_state(),
+        numpy=(np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]),
+    )
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -33,7 +37,7 @@ def set_rng_state(state: dict) -> None:
 
 
 def seed_worker(worker_id: int) -> None:
-    """DataLoader worker init: derive numpy / python seeds from torch's per-worker seed (itself from the loader's generator)."""
+    """DataLoader worker init: numpy / python seeds from the per-worker torch seed (set by the loader generator)."""
     seed = torch.initial_seed() % 2**32
     np.random.seed(seed)
     random.seed(seed)

@@ -1,5 +1,6 @@
 """MultiRegionCrop: coverage within the configured ranges, locals inside the candidate, original coordinates kept,
 too-small inputs raise, and Collect + collate give consistent offsets."""
+
 import numpy as np
 import pytest
 import torch
@@ -33,10 +34,15 @@ def test_coverage_statistics_and_candidate_membership():
 def test_views_keep_original_coordinates_through_their_transforms():
     np.random.seed(1)
     sample = room()
-    crop = host.TRANSFORMS.build(dict(
-        type="MultiRegionCrop", global_num=2, local_num=4,
-        local_transform=[dict(type="CenterShift", apply_z=True), dict(type="RandomRotate", angle=[-1, 1], p=1.0)],
-        global_transform=[dict(type="RandomScale", scale=[0.8, 1.2])]))
+    crop = host.TRANSFORMS.build(
+        dict(
+            type="MultiRegionCrop",
+            global_num=2,
+            local_num=4,
+            local_transform=[dict(type="CenterShift", apply_z=True), dict(type="RandomRotate", angle=[-1, 1], p=1.0)],
+            global_transform=[dict(type="RandomScale", scale=[0.8, 1.2])],
+        )
+    )
     out = crop(dict(sample))
     original = {tuple(p) for p in np.round(sample["coord"], 5)}
     assert all(tuple(p) in original for p in np.round(out["local_origin_coord"], 5))
@@ -59,8 +65,17 @@ def test_too_small_input_raises_and_views_are_never_empty():
 
 def test_object_mode_fixed_counts():
     np.random.seed(2)
-    crop = host.TRANSFORMS.build(dict(type="MultiRegionCrop", mode="object", global_num=2, local_num=4,
-                                      object_global_points=512, object_local_points=64, object_voxel_size=0.05))
+    crop = host.TRANSFORMS.build(
+        dict(
+            type="MultiRegionCrop",
+            mode="object",
+            global_num=2,
+            local_num=4,
+            object_global_points=512,
+            object_local_points=64,
+            object_voxel_size=0.05,
+        )
+    )
     obj = dict(coord=np.random.randn(2000, 3).astype(np.float32))
     out = crop(obj)
     assert out["global_offset"].tolist() == [512, 1024] and out["local_offset"].tolist() == [64, 128, 192, 256]
@@ -71,9 +86,20 @@ def test_collect_and_collate_offsets_are_consistent():
     pipeline = [
         dict(type="MultiRegionCrop", global_num=2, local_num=3),
         dict(type="ToTensor"),
-        dict(type="Collect", keys=("global_coord", "global_origin_coord", "global_offset", "local_coord",
-                                   "local_origin_coord", "local_offset"), offset_keys_dict=dict(),
-             global_feat_keys=("global_color", "global_normal"), local_feat_keys=("local_color", "local_normal")),
+        dict(
+            type="Collect",
+            keys=(
+                "global_coord",
+                "global_origin_coord",
+                "global_offset",
+                "local_coord",
+                "local_origin_coord",
+                "local_offset",
+            ),
+            offset_keys_dict=dict(),
+            global_feat_keys=("global_color", "global_normal"),
+            local_feat_keys=("local_color", "local_normal"),
+        ),
     ]
     transforms = [host.TRANSFORMS.build(c) for c in pipeline]
     samples = []

@@ -1,5 +1,6 @@
 """Standalone readers and transforms: ScanNet-layout and S3DIS-layout folders (real scans and synthetic rooms),
 GridSample train / test modes, deterministic synthetic data, clear errors for missing data."""
+
 import os
 
 import numpy as np
@@ -11,8 +12,9 @@ from pointcept_csp import host
 from pointcept_csp.datasets.synthetic import generate_room, write_rooms
 from tests.conftest import SCANNET_MINI
 
-requires_scannet_mini = pytest.mark.skipif(not os.path.isdir(SCANNET_MINI),
-                                           reason=f"real sample scans not found at {SCANNET_MINI}")
+requires_scannet_mini = pytest.mark.skipif(
+    not os.path.isdir(SCANNET_MINI), reason=f"real sample scans not found at {SCANNET_MINI}"
+)
 SEMSEG_TRANSFORM = [
     dict(type="CenterShift", apply_z=True),
     dict(type="RandomRotate", angle=[-1, 1], axis="z", center=[0, 0, 0], p=0.5),
@@ -34,7 +36,9 @@ SEMSEG_TRANSFORM = [
 
 @requires_scannet_mini
 def test_scannet_reader_on_real_scans():
-    ds = host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=SCANNET_MINI, transform=SEMSEG_TRANSFORM))
+    ds = host.build_dataset(
+        dict(type="ScanNetDataset", split="train", data_root=SCANNET_MINI, transform=SEMSEG_TRANSFORM)
+    )
     assert len(ds) == 1
     np.random.seed(0)
     sample = ds[0]
@@ -54,14 +58,17 @@ def test_scannet_reader_on_real_scans():
 def test_grid_sample_modes_on_real_scan():
     raw = host.build_dataset(dict(type="ScanNetDataset", split="val", data_root=SCANNET_MINI)).get_data(0)
     n = len(raw["coord"])
-    train = host.TRANSFORMS.build(dict(type="GridSample", grid_size=0.04, mode="train", return_inverse=True,
-                                       return_grid_coord=True))(dict(raw))
+    train = host.TRANSFORMS.build(
+        dict(type="GridSample", grid_size=0.04, mode="train", return_inverse=True, return_grid_coord=True)
+    )(dict(raw))
     # every original point maps to exactly one kept point, in its own voxel
     assert train["inverse"].shape == (n,) and train["inverse"].max() == len(train["coord"]) - 1
     voxel = np.floor(raw["coord"] / 0.04).astype(np.int64)
     kept_voxel = np.floor(train["coord"] / 0.04).astype(np.int64)
     assert (kept_voxel[train["inverse"]] == voxel).all()
-    fragments = host.TRANSFORMS.build(dict(type="GridSample", grid_size=0.04, mode="test", return_grid_coord=True))(dict(raw))
+    fragments = host.TRANSFORMS.build(dict(type="GridSample", grid_size=0.04, mode="test", return_grid_coord=True))(
+        dict(raw)
+    )
     assert len(fragments) > 1
     covered = np.zeros(n, dtype=int)
     for frag in fragments:
@@ -100,8 +107,11 @@ def test_missing_data_raises_with_the_path(tmp_path):
 
 def test_rotation_keeps_distances_and_collect_builds_features():
     rng = np.random.default_rng(0)
-    data = dict(coord=rng.normal(size=(50, 3)).astype(np.float32), normal=rng.normal(size=(50, 3)).astype(np.float32),
-                color=rng.uniform(0, 255, (50, 3)).astype(np.float32))
+    data = dict(
+        coord=rng.normal(size=(50, 3)).astype(np.float32),
+        normal=rng.normal(size=(50, 3)).astype(np.float32),
+        color=rng.uniform(0, 255, (50, 3)).astype(np.float32),
+    )
     before = np.linalg.norm(data["coord"][:, None] - data["coord"][None], axis=-1)
     out = host.TRANSFORMS.build(dict(type="RandomRotate", angle=[-1, 1], axis="z", p=1.0))(dict(data))
     assert np.allclose(np.linalg.norm(out["coord"][:, None] - out["coord"][None], axis=-1), before, atol=1e-4)

@@ -5,6 +5,7 @@
 Import-only stand-ins (tests/integration/pointcept_standins.py) cover Pointcept's CUDA-only extensions and optional
 services; every object used here is Pointcept's own or ours. Each check prints "OK <check>" on success.
 """
+
 from __future__ import annotations
 
 import glob
@@ -26,7 +27,13 @@ import pointcept_csp  # noqa: E402, F401
 from pointcept_csp import host  # noqa: E402
 
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
-OUR_MODELS = ("PointCSP-SSM-v1m1", "PointCSP-v1m1", "SPD-Segmentor-v1m1", "SPD-Classifier-v1m1", "SPD-PartSegmentor-v1m1")
+OUR_MODELS = (
+    "PointCSP-SSM-v1m1",
+    "PointCSP-v1m1",
+    "SPD-Segmentor-v1m1",
+    "SPD-Classifier-v1m1",
+    "SPD-PartSegmentor-v1m1",
+)
 
 
 def check_registries():
@@ -53,8 +60,11 @@ def check_registries():
 def check_configs():
     from pointcept.utils.config import Config
 
-    paths = [p for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.py"), recursive=True)
-             if os.sep + "_base_" + os.sep not in p]
+    paths = [
+        p
+        for p in glob.glob(os.path.join(ROOT, "configs", "**", "*.py"), recursive=True)
+        if os.sep + "_base_" + os.sep not in p
+    ]
     for path in paths:
         cfg = Config.fromfile(path)
         assert cfg.model.type in OUR_MODELS, (path, cfg.model.type)
@@ -114,9 +124,19 @@ def check_trainer():
     with tempfile.TemporaryDirectory() as tmp:
         root = os.path.join(tmp, "rooms")
         write_rooms(root, "s3dis", {"Area_1": [1, 2], "Area_5": [3]}, density=40)
-        options = {"save_path": os.path.join(tmp, "exp"), "data.train.data_root": root, "data.val.data_root": root,
-                   "data.test.data_root": root, "data.train.split": "Area_1", "evaluate": False, "num_worker": 1,
-                   "epoch": 6, "eval_epoch": 6, "batch_size": 2, "enable_wandb": False}
+        options = {
+            "save_path": os.path.join(tmp, "exp"),
+            "data.train.data_root": root,
+            "data.val.data_root": root,
+            "data.test.data_root": root,
+            "data.train.split": "Area_1",
+            "evaluate": False,
+            "num_worker": 1,
+            "epoch": 6,
+            "eval_epoch": 6,
+            "batch_size": 2,
+            "enable_wandb": False,
+        }
         cfg = default_config_parser(os.path.join(ROOT, "configs", "s3dis", "pointcsp-tiny.py"), options)
         cfg.hooks = [h for h in cfg.hooks if h["type"] not in ("SemSegEvaluator",)]
         cfg = default_setup(cfg)
@@ -138,17 +158,31 @@ def check_pointcept_train_script():
         root = os.path.join(tmp, "rooms")
         write_rooms(root, "s3dis", {"Area_1": [1, 2], "Area_5": [3]}, density=40)
         save = os.path.join(tmp, "exp")
-        sys.argv = [script, "--config-file", os.path.join(ROOT, "configs", "s3dis", "pointcsp-tiny.py"), "--num-gpus", "1",
-                    "--options", f"save_path={save}", f"data.train.data_root={root}", f"data.val.data_root={root}",
-                    f"data.test.data_root={root}", "data.train.split=Area_1", "evaluate=False", "num_worker=1",
-                    "epoch=6", "eval_epoch=6", "batch_size=2"]
+        sys.argv = [
+            script,
+            "--config-file",
+            os.path.join(ROOT, "configs", "s3dis", "pointcsp-tiny.py"),
+            "--num-gpus",
+            "1",
+            "--options",
+            f"save_path={save}",
+            f"data.train.data_root={root}",
+            f"data.val.data_root={root}",
+            f"data.test.data_root={root}",
+            "data.train.split=Area_1",
+            "evaluate=False",
+            "num_worker=1",
+            "epoch=6",
+            "eval_epoch=6",
+            "batch_size=2",
+        ]
         runpy.run_path(script, run_name="__main__")
         assert os.path.isfile(os.path.join(save, "model", "model_last.pth"))
         with open(os.path.join(save, "train.log")) as f:
             assert "Model SPD-Segmentor-v1m1 on cpu" in f.read()  # built by CSPTrainer, on the CPU
 
 
-CHECKS = {name[len("check_"):]: fn for name, fn in dict(globals()).items() if name.startswith("check_")}
+CHECKS = {name[len("check_") :]: fn for name, fn in dict(globals()).items() if name.startswith("check_")}
 
 if __name__ == "__main__":
     name = sys.argv[1]

@@ -11,6 +11,7 @@ whose every attribute is a class that raises when called or instantiated, naming
 `torch_scatter` gets a small working stand-in (scatter with sum / mean / min / max via `torch.scatter_reduce`),
 because Pointcept's dataset utilities import it at module level.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -22,13 +23,49 @@ import torch
 
 STANDIN_PACKAGES = (
     # CUDA-only extensions
-    "pointops", "pointops2", "pointgroup_ops", "pointseg", "pointrope", "spconv", "flash_attn", "ocnn", "dwconv",
-    "MinkowskiEngine", "torchsparse", "torch_points_kernels", "torch_points3d", "Swin3D", "torch_scatter",
-    "torch_cluster", "torch_geometric",
+    "pointops",
+    "pointops2",
+    "pointgroup_ops",
+    "pointseg",
+    "pointrope",
+    "spconv",
+    "flash_attn",
+    "ocnn",
+    "dwconv",
+    "MinkowskiEngine",
+    "torchsparse",
+    "torch_points_kernels",
+    "torch_points3d",
+    "Swin3D",
+    "torch_scatter",
+    "torch_cluster",
+    "torch_geometric",
     # packages that need torchvision or a display, or heavy optional services / dataset SDKs
-    "torchvision", "timm", "transformers", "peft", "clip", "vggt", "open3d", "wandb", "cv2", "PIL", "imageio",
-    "trimesh", "camtools", "habitat_sim", "nuscenes", "waymo_open_dataset", "tensorflow", "mmcv", "pandas",
-    "pyquaternion", "quaternion", "sklearn", "SharedArray", "tqdm", "regex",
+    "torchvision",
+    "timm",
+    "transformers",
+    "peft",
+    "clip",
+    "vggt",
+    "open3d",
+    "wandb",
+    "cv2",
+    "PIL",
+    "imageio",
+    "trimesh",
+    "camtools",
+    "habitat_sim",
+    "nuscenes",
+    "waymo_open_dataset",
+    "tensorflow",
+    "mmcv",
+    "pandas",
+    "pyquaternion",
+    "quaternion",
+    "sklearn",
+    "SharedArray",
+    "tqdm",
+    "regex",
 )
 STUBBED: list[str] = []  # names that were stubbed, for the report
 
@@ -76,13 +113,18 @@ def _torch_scatter() -> types.ModuleType:
     module = types.ModuleType("torch_scatter")
     module.scatter = _scatter
     for reduce in ("sum", "mean", "add"):
-        setattr(module, f"scatter_{reduce}", lambda src, index, dim=0, out=None, dim_size=None, _r=reduce:
-                _scatter(src, index, dim, out, dim_size, _r))
+        setattr(
+            module,
+            f"scatter_{reduce}",
+            lambda src, index, dim=0, out=None, dim_size=None, _r=reduce: _scatter(src, index, dim, out, dim_size, _r),
+        )
     for reduce in ("min", "max"):
+
         def arg_reduce(src, index, dim=0, out=None, dim_size=None, _r=reduce):
             values = _scatter(src, index, dim, out, dim_size, _r)
             raise_args = StandInCalled(f"stand-in 'torch_scatter.scatter_{_r}' argument output is not provided")
             return values, raise_args
+
         setattr(module, f"scatter_{reduce}", arg_reduce)
     module.segment_csr = lambda *a, **k: (_ for _ in ()).throw(StandInCalled("stand-in 'torch_scatter.segment_csr'"))
     return module

@@ -1,5 +1,6 @@
 """CSP-SSM backbone: independent mode is batch-invariant, CSP mode propagates across samples, gradients reach every
 parameter, the encoder-only mode gives one level per sample, bad batches raise."""
+
 import pytest
 import torch
 
@@ -31,7 +32,7 @@ def test_independent_mode_output_does_not_depend_on_the_batch(mixer):
     with torch.no_grad():
         alone = model(pack(a))["feat"]
         for batch, start in ((pack(a, b), 0), (pack(b, a), 500), (pack(b, c, a), 800)):
-            assert_close("scene A", model(batch)["feat"][start:start + 700], alone, atol=1e-5)
+            assert_close("scene A", model(batch)["feat"][start : start + 700], alone, atol=1e-5)
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
@@ -80,7 +81,10 @@ def test_encoder_mode_and_stages():
     assert torch.equal(out["offset"][-1], torch.tensor(out["feat"].shape[0]))
     assert [s["feat"].shape[1] for s in out["stages"]] == [16, 32]
     for stage in out["stages"]:  # every input point maps to a stage point of its own sample
-        assert torch.equal(stage["batch"][stage["point_index"]], torch.repeat_interleave(torch.arange(3), torch.tensor([600, 400, 200])))
+        assert torch.equal(
+            stage["batch"][stage["point_index"]],
+            torch.repeat_interleave(torch.arange(3), torch.tensor([600, 400, 200])),
+        )
 
 
 def test_duplicate_cells_are_merged_and_broadcast_back():
@@ -111,8 +115,14 @@ def test_bad_batches_raise_clear_errors():
         model(pack(s, s))
     model(pack(s, s), cross_sample=False)  # independent mode: each sequence is one sample, below the cap
     with pytest.raises(ValueError, match="the batch is empty"):
-        model(dict(coord=torch.zeros(0, 3), feat=torch.zeros(0, 6), grid_coord=torch.zeros(0, 3, dtype=torch.long),
-                   offset=torch.tensor([0])))
+        model(
+            dict(
+                coord=torch.zeros(0, 3),
+                feat=torch.zeros(0, 6),
+                grid_coord=torch.zeros(0, 3, dtype=torch.long),
+                offset=torch.tensor([0]),
+            )
+        )
     with pytest.raises(KeyError, match="grid_coord"):
         model({k: v for k, v in pack(s).items() if k != "grid_coord"})
 
@@ -126,7 +136,7 @@ def test_patch_attention_mixer_matches_per_patch_attention():
     expected = []
     for start, end in [(0, 5), (5, 13), (13, 21)]:  # patches restart at the sample start (token 5)
         q, k, v = mixer.qkv(x[start:end]).view(end - start, 3, 2, 8).unbind(1)
-        attn = torch.softmax(torch.einsum("ihd,jhd->hij", q, k) / 8 ** 0.5, dim=-1)
+        attn = torch.softmax(torch.einsum("ihd,jhd->hij", q, k) / 8**0.5, dim=-1)
         expected.append(mixer.proj(torch.einsum("hij,jhd->ihd", attn, v).reshape(end - start, 16)))
     assert_close("patch attention", out, torch.cat(expected), atol=1e-12)
     model = build(mixer="patch_attention", mixer_cfg=dict(patch_size=128), cross_sample=False).eval()

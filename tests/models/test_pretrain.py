@@ -1,5 +1,6 @@
 """PointCSP pre-training: teacher only moves by EMA, L_CSC equals a per-point recomputation, L_geo vanishes for a
 perfect decoder, CSP couples samples, and the tiny config trains end to end through tools/train.py."""
+
 import os
 import re
 
@@ -17,19 +18,43 @@ from tests._utils import assert_close, run_tool
 from tests.conftest import SCANNET_MINI
 
 BACKBONE = dict(type="PointCSP-SSM-v1m1-test", in_channels=6, grid_size=0.1)
-MODEL = dict(type="PointCSP-v1m1", backbone=BACKBONE, teacher_custom=dict(drop_path=0.0), head_hidden_channels=32,
-             head_embed_channels=16, head_num_prototypes=24, num_global_view=2, num_local_view=2,
-             match_radius=0.15, geo_samples=64)
+MODEL = dict(
+    type="PointCSP-v1m1",
+    backbone=BACKBONE,
+    teacher_custom=dict(drop_path=0.0),
+    head_hidden_channels=32,
+    head_embed_channels=16,
+    head_num_prototypes=24,
+    num_global_view=2,
+    num_local_view=2,
+    match_radius=0.15,
+    geo_samples=64,
+)
 PIPELINE = [
     dict(type="GridSample", grid_size=0.1, hash_type="fnv", mode="train"),
-    dict(type="MultiRegionCrop", global_num=2, local_num=2,
-         shared_transform=[dict(type="NormalizeColor")],
-         global_transform=[dict(type="RandomRotate", angle=[-1, 1], axis="z", p=1.0)],
-         local_transform=[dict(type="RandomJitter", sigma=0.01, clip=0.02)]),
+    dict(
+        type="MultiRegionCrop",
+        global_num=2,
+        local_num=2,
+        shared_transform=[dict(type="NormalizeColor")],
+        global_transform=[dict(type="RandomRotate", angle=[-1, 1], axis="z", p=1.0)],
+        local_transform=[dict(type="RandomJitter", sigma=0.01, clip=0.02)],
+    ),
     dict(type="ToTensor"),
-    dict(type="Collect", keys=("global_origin_coord", "global_coord", "global_offset", "local_origin_coord",
-                               "local_coord", "local_offset"), offset_keys_dict=dict(),
-         global_feat_keys=("global_color", "global_normal"), local_feat_keys=("local_color", "local_normal")),
+    dict(
+        type="Collect",
+        keys=(
+            "global_origin_coord",
+            "global_coord",
+            "global_offset",
+            "local_origin_coord",
+            "local_coord",
+            "local_offset",
+        ),
+        offset_keys_dict=dict(),
+        global_feat_keys=("global_color", "global_normal"),
+        local_feat_keys=("local_color", "local_normal"),
+    ),
 ]
 
 
@@ -72,10 +97,18 @@ def test_csc_loss_equals_per_point_recomputation():
     batch = make_batch()
     out = model(batch)
     with torch.no_grad():
-        t_logits = model.teacher.head(point_features(model.teacher.backbone(
-            dict(coord=batch["global_coord"], feat=batch["global_feat"], offset=batch["global_offset"]))))
-        s_logits = model.head(point_features(model.backbone(
-            dict(coord=batch["local_coord"], feat=batch["local_feat"], offset=batch["local_offset"]))))
+        t_logits = model.teacher.head(
+            point_features(
+                model.teacher.backbone(
+                    dict(coord=batch["global_coord"], feat=batch["global_feat"], offset=batch["global_offset"])
+                )
+            )
+        )
+        s_logits = model.head(
+            point_features(
+                model.backbone(dict(coord=batch["local_coord"], feat=batch["local_feat"], offset=batch["local_offset"]))
+            )
+        )
     targets = F.softmax((t_logits - model.center) / model.teacher_temp, dim=-1)
     log_p = F.log_softmax(s_logits / model.student_temp, dim=-1)
 
@@ -119,10 +152,12 @@ def test_csp_makes_second_scene_depend_on_the_first():
 
     def features(first, cross_sample):
         offset = torch.cat([first["global_offset"][:1], first["global_offset"][:1] + b["global_offset"][:1]])
-        view = dict(coord=torch.cat([first["global_coord"][: offset[0]], b["global_coord"][: b["global_offset"][0]]]),
-                    feat=torch.cat([first["global_feat"][: offset[0]], b["global_feat"][: b["global_offset"][0]]]),
-                    offset=offset)
-        return point_features(model.backbone(view, cross_sample=cross_sample))[offset[0]:]
+        view = dict(
+            coord=torch.cat([first["global_coord"][: offset[0]], b["global_coord"][: b["global_offset"][0]]]),
+            feat=torch.cat([first["global_feat"][: offset[0]], b["global_feat"][: b["global_offset"][0]]]),
+            offset=offset,
+        )
+        return point_features(model.backbone(view, cross_sample=cross_sample))[offset[0] :]
 
     with torch.no_grad():
         assert (features(a, True) - features(c, True)).abs().max() > 1e-3
@@ -132,10 +167,21 @@ def test_csp_makes_second_scene_depend_on_the_first():
 @pytest.mark.skipif(not os.path.isdir(SCANNET_MINI), reason=f"real sample scans not found at {SCANNET_MINI}")
 def test_tiny_config_trains_end_to_end_and_exports(tmp_path):
     save = str(tmp_path / "pre")
-    run_tool("tools/train.py", "--config-file", "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py", "--options",
-             f"save_path={save}", "epoch=12", "eval_epoch=1", "model.teacher_temp.warmup_ratio=0.0",
-             "data.train.transform.1.global_max_points=2000", "data.train.transform.1.local_max_points=600",
-             "optimizer.lr=0.005", "scheduler.max_lr=0.005", "scheduler.pct_start=0.05")
+    run_tool(
+        "tools/train.py",
+        "--config-file",
+        "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py",
+        "--options",
+        f"save_path={save}",
+        "epoch=12",
+        "eval_epoch=1",
+        "model.teacher_temp.warmup_ratio=0.0",
+        "data.train.transform.1.global_max_points=2000",
+        "data.train.transform.1.local_max_points=600",
+        "optimizer.lr=0.005",
+        "scheduler.max_lr=0.005",
+        "scheduler.pct_start=0.05",
+    )
     with open(os.path.join(save, "train.log")) as f:
         log = f.read()
     rows = re.findall(r"Train: .*", log)

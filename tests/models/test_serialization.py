@@ -1,5 +1,6 @@
 """Serialization: codes sort within samples only, curves are permutations (Hilbert steps to adjacent cells),
 shuffle + inverse is the identity, orders do not depend on the rest of the batch."""
+
 import pytest
 import torch
 

@@ -1,5 +1,6 @@
 """SPD wrappers: batch-invariant student, gradient-free teacher, plain fine-tuning when SPD is off, any backbone,
 weight loading into student and teacher with a report, classification and part segmentation heads."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -16,8 +17,12 @@ NATIVE_UNET = dict(type="SpUNet-native-v1m1-test", in_channels=6)
 def scene(n, seed, grid=0.1):
     g = torch.Generator().manual_seed(seed)
     coord = torch.rand(n, 3, generator=g) * 3
-    return dict(coord=coord, feat=torch.randn(n, 6, generator=g), grid_coord=(coord / grid).floor().long(),
-                segment=torch.randint(0, 5, (n,), generator=g))
+    return dict(
+        coord=coord,
+        feat=torch.randn(n, 6, generator=g),
+        grid_coord=(coord / grid).floor().long(),
+        segment=torch.randint(0, 5, (n,), generator=g),
+    )
 
 
 def pack(*scenes):
@@ -27,8 +32,9 @@ def pack(*scenes):
 
 
 def segmentor(backbone=OURS, **kw):
-    return host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=backbone, backbone_out_channels=16,
-                                 num_classes=5, **kw))
+    return host.build_model(
+        dict(type="SPD-Segmentor-v1m1", backbone=backbone, backbone_out_channels=16, num_classes=5, **kw)
+    )
 
 
 @pytest.mark.parametrize("backbone", [OURS, NATIVE_UNET], ids=["csp-ssm", "native-unet"])
@@ -71,7 +77,9 @@ def test_teacher_reads_the_batch_across_samples():
     assert calls == [True]
     model = segmentor(OURS, teacher_cross_sample=False).train()
     original2 = model.teacher.forward
-    model.teacher.forward = lambda data, cross_sample=None: calls.append(cross_sample) or original2(data, cross_sample=cross_sample)
+    model.teacher.forward = lambda data, cross_sample=None: (
+        calls.append(cross_sample) or original2(data, cross_sample=cross_sample)
+    )
     model(pack(scene(300, 0), scene(300, 1)))
     assert calls[-1] is False
 
@@ -91,15 +99,18 @@ def test_without_spd_the_wrapper_is_plain_fine_tuning():
 
 
 def test_pretraining_checkpoint_loads_into_student_and_teacher(tmp_path):
-    pre = host.build_model(dict(type="PointCSP-v1m1", backbone=dict(OURS, grid_size=0.1), head_num_prototypes=8,
-                                num_local_view=2))
+    pre = host.build_model(
+        dict(type="PointCSP-v1m1", backbone=dict(OURS, grid_size=0.1), head_num_prototypes=8, num_local_view=2)
+    )
     path = str(tmp_path / "model_last.pth")
     torch.save({"epoch": 1, "state_dict": {f"module.{k}": v for k, v in pre.state_dict().items()}}, path)
     model = segmentor(dict(OURS, grid_size=0.1), pretrained=path, pretrained_preset="pretrain")
     student, teacher = model.load_reports
     assert student.missing == [] and teacher.missing == [] and student.unexpected == []
     for key, value in pre.backbone.state_dict().items():
-        assert torch.equal(model.backbone.state_dict()[key], value) and torch.equal(model.teacher.state_dict()[key], value)
+        assert torch.equal(model.backbone.state_dict()[key], value) and torch.equal(
+            model.teacher.state_dict()[key], value
+        )
     # nothing matching fails loudly
     other = str(tmp_path / "other.pth")
     torch.save({"state_dict": {"head.weight": torch.zeros(2)}}, other)
@@ -109,15 +120,17 @@ def test_pretraining_checkpoint_loads_into_student_and_teacher(tmp_path):
 
 def test_classifier_and_part_segmentor_outputs():
     torch.manual_seed(4)
-    cls = host.build_model(dict(type="SPD-Classifier-v1m1", backbone=dict(OURS, enc_mode=True), backbone_out_channels=32,
-                                num_classes=7)).train()
+    cls = host.build_model(
+        dict(type="SPD-Classifier-v1m1", backbone=dict(OURS, enc_mode=True), backbone_out_channels=32, num_classes=7)
+    ).train()
     batch = pack(scene(300, 0), scene(250, 1), scene(200, 2))
     batch["category"] = torch.tensor([1, 6, 3])
     out = cls(batch)
     assert torch.isfinite(out["loss"]) and all(v.numel() == 1 for v in out.values())  # training: scalars only
     assert cls.eval()(batch)["cls_logits"].shape == (3, 7)
-    part = host.build_model(dict(type="SPD-PartSegmentor-v1m1", backbone=OURS, backbone_out_channels=16,
-                                 num_classes=5, num_categories=4)).train()
+    part = host.build_model(
+        dict(type="SPD-PartSegmentor-v1m1", backbone=OURS, backbone_out_channels=16, num_classes=5, num_categories=4)
+    ).train()
     batch["category"] = torch.tensor([0, 3, 2])
     out = part(batch)
     out["loss"].backward()

@@ -1,5 +1,6 @@
 """Sequence ops: chunked PyTorch == token-loop reference (float64, values, final states, every gradient), per-sample
 resets == running samples alone, one long sequence == samples run one after another carrying the state."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -15,8 +16,11 @@ from pointcept_csp.ops import (
 from tests._utils import assert_close, requires_cuda
 
 # ragged batches: a length-1 sample, boundaries exactly on chunk edges (64, 128), odd lengths
-LENGTHS = [pytest.param([1, 64, 63, 66], id="L1-64-63-66"), pytest.param([130], id="L130"),
-           pytest.param([64, 128, 3], id="L64-128-3")]
+LENGTHS = [
+    pytest.param([1, 64, 63, 66], id="L1-64-63-66"),
+    pytest.param([130], id="L130"),
+    pytest.param([64, 128, 3], id="L64-128-3"),
+]
 
 
 def cu(lengths, device="cpu"):
@@ -34,7 +38,12 @@ def gdr_inputs(T, H=2, K=8, V=6, n_seq=1, dtype=torch.float64, device="cpu"):
 def ssd_inputs(T, H=4, P=3, G=2, N=5, n_seq=1, dtype=torch.float64, device="cpu"):
     kw = dict(dtype=dtype, device=device)
     x, dt = torch.randn(1, T, H, P, **kw), F.softplus(torch.randn(1, T, H, **kw))
-    A, B, C, D = -torch.rand(H, **kw) - 0.1, torch.randn(1, T, G, N, **kw), torch.randn(1, T, G, N, **kw), torch.randn(H, **kw)
+    A, B, C, D = (
+        -torch.rand(H, **kw) - 0.1,
+        torch.randn(1, T, G, N, **kw),
+        torch.randn(1, T, G, N, **kw),
+        torch.randn(H, **kw),
+    )
     init = torch.randn(n_seq, H, P, N, **kw)
     return [t.requires_grad_() for t in (x, dt, A, B, C, D, init)]
 
@@ -65,17 +74,32 @@ def check_against_reference(run, fn, ref, inputs, names, atol, **kw):
 @pytest.mark.parametrize("lengths", LENGTHS)
 def test_gated_delta_torch_matches_reference(lengths, resets):
     inputs = gdr_inputs(sum(lengths), n_seq=len(lengths) if resets else 1)
-    check_against_reference(run_gdr, gated_delta_rule, gated_delta_rule_reference, inputs,
-                            ["dq", "dk", "dv", "dg", "dbeta", "dh0"], 1e-10,
-                            cu_seqlens=cu(lengths) if resets else None, backend="torch")
+    check_against_reference(
+        run_gdr,
+        gated_delta_rule,
+        gated_delta_rule_reference,
+        inputs,
+        ["dq", "dk", "dv", "dg", "dbeta", "dh0"],
+        1e-10,
+        cu_seqlens=cu(lengths) if resets else None,
+        backend="torch",
+    )
 
 
 @pytest.mark.parametrize("resets", [True, False], ids=["reset", "csp"])
 @pytest.mark.parametrize("lengths", LENGTHS)
 def test_ssd_torch_matches_reference(lengths, resets):
     inputs = ssd_inputs(sum(lengths), n_seq=len(lengths) if resets else 1)
-    check_against_reference(run_ssd, ssd, ssd_reference, inputs, ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"], 1e-10,
-                            cu_seqlens=cu(lengths) if resets else None, backend="torch")
+    check_against_reference(
+        run_ssd,
+        ssd,
+        ssd_reference,
+        inputs,
+        ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"],
+        1e-10,
+        cu_seqlens=cu(lengths) if resets else None,
+        backend="torch",
+    )
 
 
 @pytest.mark.parametrize("op", ["gdr", "ssd"])
@@ -92,11 +116,13 @@ def test_packed_resets_equal_samples_run_alone(op):
     pieces = [t.split(lengths, dim=1) for t in token_inputs]
     for n in range(len(lengths)):
         per_token = [p[n] for p in pieces]
-        args = per_token if op == "gdr" else [per_token[0], per_token[1], shared[0], per_token[2], per_token[3], shared[1]]
-        alone, alone_final = run(fn, args + [inputs[-1][n:n + 1]], backend="torch")
-        sl = slice(sum(lengths[:n]), sum(lengths[:n + 1]))
+        args = (
+            per_token if op == "gdr" else [per_token[0], per_token[1], shared[0], per_token[2], per_token[3], shared[1]]
+        )
+        alone, alone_final = run(fn, args + [inputs[-1][n : n + 1]], backend="torch")
+        sl = slice(sum(lengths[:n]), sum(lengths[: n + 1]))
         assert_close(f"o[{n}]", out[:, sl], alone, atol=1e-12)
-        assert_close(f"final[{n}]", final[n:n + 1], alone_final, atol=1e-12)
+        assert_close(f"final[{n}]", final[n : n + 1], alone_final, atol=1e-12)
 
 
 def test_one_sequence_equals_samples_in_turn_carrying_state():
@@ -111,9 +137,9 @@ def test_one_sequence_equals_samples_in_turn_carrying_state():
     assert_close("final_state", whole_final, state, atol=1e-12)
     # and with per-sample resets the second sample forgets the first
     reset, _ = gated_delta_rule(q, k, v, g, beta, cu_seqlens=cu(lengths))
-    alone, _ = gated_delta_rule(*(t[:, lengths[0]:] for t in (q, k, v, g, beta)))
-    assert_close("o[1] reset", reset[:, lengths[0]:], alone, atol=1e-12)
-    assert (whole[:, lengths[0]:] - alone).abs().max() > 1e-3
+    alone, _ = gated_delta_rule(*(t[:, lengths[0] :] for t in (q, k, v, g, beta)))
+    assert_close("o[1] reset", reset[:, lengths[0] :], alone, atol=1e-12)
+    assert (whole[:, lengths[0] :] - alone).abs().max() > 1e-3
 
 
 def test_references_pass_gradcheck():
@@ -134,8 +160,11 @@ def test_short_conv_matches_reference_and_does_not_leak(width):
     ref = short_conv_reference(x, weight, bias, cu_seqlens=cu(lengths))
     assert_close("y", out, ref, atol=1e-12)
     dy = torch.randn_like(out)
-    for name, a, b in zip(["dx", "dw", "db"], torch.autograd.grad((out * dy).sum(), (x, weight, bias)),
-                          torch.autograd.grad((ref * dy).sum(), (x, weight, bias))):
+    for name, a, b in zip(
+        ["dx", "dw", "db"],
+        torch.autograd.grad((out * dy).sum(), (x, weight, bias)),
+        torch.autograd.grad((ref * dy).sum(), (x, weight, bias)),
+    ):
         assert_close(name, a, b, atol=1e-12)
     # changing the first sample leaves later samples untouched; without resets it leaks
     changed = x.detach().clone()
@@ -166,8 +195,9 @@ def test_bad_inputs_raise_clear_errors():
 def test_fla_gated_delta_matches_torch_on_gpu(resets):
     pytest.importorskip("fla")
     lengths = [100, 1, 333]
-    inputs = gdr_inputs(sum(lengths), H=4, K=64, V=64, n_seq=len(lengths) if resets else 1, dtype=torch.float32,
-                        device="cuda")
+    inputs = gdr_inputs(
+        sum(lengths), H=4, K=64, V=64, n_seq=len(lengths) if resets else 1, dtype=torch.float32, device="cuda"
+    )
     kw = dict(cu_seqlens=cu(lengths, "cuda") if resets else None)
     out, final = run_gdr(gated_delta_rule, inputs, backend="fla", **kw)
     ref, ref_final = run_gdr(gated_delta_rule, inputs, backend="torch", **kw)

@@ -1,4 +1,5 @@
 """Native sparse ops: neighbour lookup and submanifold conv against brute force; grid pooling keeps samples apart."""
+
 import pytest
 import torch
 
@@ -10,8 +11,8 @@ def random_cells(n_per_sample, extent=6, seed=0):
     g = torch.Generator().manual_seed(seed)
     grids, batches = [], []
     for b, n in enumerate(n_per_sample):
-        cells = torch.randperm(extent ** 3, generator=g)[:n]
-        grids.append(torch.stack([cells // extent ** 2, cells // extent % extent, cells % extent], 1) - 2)
+        cells = torch.randperm(extent**3, generator=g)[:n]
+        grids.append(torch.stack([cells // extent**2, cells // extent % extent, cells % extent], 1) - 2)
         batches.append(torch.full((n,), b))
     return torch.cat(grids), torch.cat(batches)
 
@@ -25,8 +26,11 @@ def test_submanifold_conv_matches_brute_force_with_gradients():
     ref = submanifold_conv_reference(feat, weight, grid, batch, bias)
     assert_close("out", out, ref, atol=1e-12)
     dy = torch.randn_like(out)
-    for name, a, b in zip(["dfeat", "dweight", "dbias"], torch.autograd.grad((out * dy).sum(), (feat, weight, bias)),
-                          torch.autograd.grad((ref * dy).sum(), (feat, weight, bias))):
+    for name, a, b in zip(
+        ["dfeat", "dweight", "dbias"],
+        torch.autograd.grad((out * dy).sum(), (feat, weight, bias)),
+        torch.autograd.grad((ref * dy).sum(), (feat, weight, bias)),
+    ):
         assert_close(name, a, b, atol=1e-12)
 
 

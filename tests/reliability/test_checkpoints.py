@@ -1,4 +1,5 @@
 """Checkpoint writes are atomic: a write that dies half way leaves the previous model_last.pth loadable."""
+
 import os
 
 import pytest

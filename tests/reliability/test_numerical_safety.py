@@ -1,5 +1,6 @@
 """Non-finite losses and inputs skip the step before any update (weights and teacher unchanged), name the culprit,
 and too many in a row stop the run; the teacher refuses a non-finite EMA update."""
+
 import logging
 
 import pytest
@@ -62,12 +63,23 @@ def test_nan_loss_skips_the_step_and_names_the_term(caplog):
 
 def test_nan_input_in_one_sample_skips_the_step_keeping_student_and_teacher(caplog):
     torch.manual_seed(0)
-    model = host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=dict(type="PointCSP-SSM-v1m1-test"),
-                                  backbone_out_channels=16, num_classes=4)).train()
+    model = host.build_model(
+        dict(
+            type="SPD-Segmentor-v1m1",
+            backbone=dict(type="PointCSP-SSM-v1m1-test"),
+            backbone_out_channels=16,
+            num_classes=4,
+        )
+    ).train()
     harness = StepHarness(model)
     coord = torch.rand(600, 3) * 3
-    batch = dict(coord=coord, feat=torch.randn(600, 6), grid_coord=(coord / 0.1).floor().long(),
-                 segment=torch.randint(0, 4, (600,)), offset=torch.tensor([300, 600]))
+    batch = dict(
+        coord=coord,
+        feat=torch.randn(600, 6),
+        grid_coord=(coord / 0.1).floor().long(),
+        segment=torch.randint(0, 4, (600,)),
+        offset=torch.tensor([300, 600]),
+    )
     batch["feat"][450, 2] = float("inf")
     before = snapshot(model)
     with caplog.at_level(logging.WARNING, logger="pointcept_csp.test"):

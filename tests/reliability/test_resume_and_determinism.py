@@ -1,5 +1,6 @@
 """Long-run safety on the real pre-training model: a run crashed mid-way and resumed ends with the same student,
 teacher, centre and losses as an uninterrupted run; the same seed gives the same losses."""
+
 import os
 import re
 
@@ -12,10 +13,19 @@ CFG = "tests/fixtures/configs/demo_pretrain_resume.py"
 
 
 def train(save, root, *options, check=True):
-    return run_tool("tools/train.py", "--config-file", CFG, "--options", f"save_path={save}",
-                    f"data.train.data_root={root}", "data.train.transform.1.global_max_points=800",
-                    "data.train.transform.1.local_max_points=300", f"hooks.7.path={os.path.join(save, 'calls.jsonl')}",
-                    *options, check=check)
+    return run_tool(
+        "tools/train.py",
+        "--config-file",
+        CFG,
+        "--options",
+        f"save_path={save}",
+        f"data.train.data_root={root}",
+        "data.train.transform.1.global_max_points=800",
+        "data.train.transform.1.local_max_points=300",
+        f"hooks.7.path={os.path.join(save, 'calls.jsonl')}",
+        *options,
+        check=check,
+    )
 
 
 def losses(save):

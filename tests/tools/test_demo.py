@@ -1,4 +1,5 @@
 """The README's main command in its quick mode: all phases run and the report holds finite numbers."""
+
 import math
 import os
 import re

@@ -1,5 +1,6 @@
 """The S3DIS config's tiny CPU variant end to end: export a backbone, SPD fine-tune on synthetic S3DIS-layout rooms
 through tools/train.py (weight= + SyncTeacher), evaluate, then tools/test.py writes per-scene predictions."""
+
 import json
 import os
 import re
@@ -18,8 +19,12 @@ PRETRAIN_TINY = "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py"
 
 def test_tiny_s3dis_finetune_evaluate_and_test(tmp_path):
     root = str(tmp_path / "s3dis")
-    write_rooms(root, "s3dis", {"Area_1": [11], "Area_2": [12], "Area_3": [13], "Area_4": [14], "Area_6": [16],
-                                "Area_5": [15, 17]}, density=50)
+    write_rooms(
+        root,
+        "s3dis",
+        {"Area_1": [11], "Area_2": [12], "Area_3": [13], "Area_4": [14], "Area_6": [16], "Area_5": [15, 17]},
+        density=50,
+    )
     # a pre-training checkpoint of the tiny architecture (untrained: this test is about the plumbing)
     pre_cfg = host.load_config(PRETRAIN_TINY)
     pre = host.build_model(pre_cfg.model)
@@ -39,12 +44,21 @@ def test_tiny_s3dis_finetune_evaluate_and_test(tmp_path):
     best = os.path.join(save, "model", "model_best.pth")
     state = torch.load(best, weights_only=True)["state_dict"]
     # the teacher started as the loaded student (SyncTeacher) and then only moved by EMA: close to the student
-    diffs = [(state[f"teacher.{k[len('backbone.'):]}"] - v).abs().max().item()
-             for k, v in state.items() if k.startswith("backbone.") and v.dtype.is_floating_point]
+    diffs = [
+        (state[f"teacher.{k[len('backbone.') :]}"] - v).abs().max().item()
+        for k, v in state.items()
+        if k.startswith("backbone.") and v.dtype.is_floating_point
+    ]
     assert max(diffs) < 0.05
 
-    run_tool("tools/test.py", "--config-file", os.path.join(save, "config.py"), "--options", f"save_path={save}",
-             f"weight={best}")
+    run_tool(
+        "tools/test.py",
+        "--config-file",
+        os.path.join(save, "config.py"),
+        "--options",
+        f"save_path={save}",
+        f"weight={best}",
+    )
     result = os.path.join(save, "result")
     for name in ("Area_5-room_15", "Area_5-room_17"):
         pred = np.load(os.path.join(result, f"{name}_pred.npy"))

@@ -1,4 +1,5 @@
 """6-fold pooling sums intersections and unions over all areas before dividing (not a mean of per-fold mIoUs)."""
+
 import json
 
 import numpy as np
@@ -9,8 +10,10 @@ from tools.s3dis_6fold import fold_counts, pool
 
 def test_pooling_on_a_fabricated_confusion_example():
     # two classes; fold A: class 0 I=8 U=10, class 1 I=1 U=10; fold B: class 0 I=2 U=10, class 1 I=9 U=10
-    folds = [dict(intersection=[8, 1], union=[10, 10], target=[9, 2]),
-             dict(intersection=[2, 9], union=[10, 10], target=[3, 10])]
+    folds = [
+        dict(intersection=[8, 1], union=[10, 10], target=[9, 2]),
+        dict(intersection=[2, 9], union=[10, 10], target=[3, 10]),
+    ]
     scores = pool(folds)
     assert scores["iou_class"].tolist() == pytest.approx([0.5, 0.5])  # (8+2)/20, (1+9)/20
     assert scores["mIoU"] == pytest.approx(0.5)

@@ -2,12 +2,13 @@
 sequence) vs independent mode (state reset per scene), and the same network with the mixer swapped for PTv3-style
 patch attention (patch 1024, plain PyTorch SDPA) at equal width, as the baseline a user would pick instead.
 
-Each case runs in a fresh subprocess (peak RSS above the inputs, over all steps), with glibc's default allocator and with
+Each case runs in a fresh subprocess (peak RSS above the inputs, over all steps), with glibc's default allocator and
 `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`. One thread. Ratios are within one run and one allocator.
 
     python tools/bench/bench_backbone.py                      # B = 1 2 4 8, 8k points, the "small" preset
     python tools/bench/bench_backbone.py --batches 1 2 --points 4096 --json exp/bench/backbone.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,12 +23,21 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
+
 ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
 PRESETS = {
     # a 4-stage CPU-sized network; "base" is configs/_base_/model/pointcsp-ssm-base.py (GPU-sized)
-    "small": dict(enc_depths=(1, 1, 2, 1), enc_channels=(32, 64, 128, 256), enc_num_head=(2, 4, 8, 16),
-                  stride=(2, 2, 2), dec_depths=(1, 1, 1), dec_channels=(32, 64, 128), dec_num_head=(2, 4, 8),
-                  mlp_ratio=2, drop_path=0.0),
+    "small": dict(
+        enc_depths=(1, 1, 2, 1),
+        enc_channels=(32, 64, 128, 256),
+        enc_num_head=(2, 4, 8, 16),
+        stride=(2, 2, 2),
+        dec_depths=(1, 1, 1),
+        dec_channels=(32, 64, 128),
+        dec_num_head=(2, 4, 8),
+        mlp_ratio=2,
+        drop_path=0.0,
+    ),
     "base": dict(),
 }
 
@@ -46,14 +56,30 @@ def worker(preset: str, mixer: str, mode: str, batch: int, points: int, repeats:
         room = generate_room(100 + b, density=150)
         keep = np.random.default_rng(b).permutation(len(room["coord"]))[:points]
         coord = torch.from_numpy(room["coord"][keep])
-        scenes.append(dict(coord=coord, grid_coord=(coord / 0.02).floor().long(),
-                           feat=torch.cat([torch.from_numpy(room["color"][keep]).float() / 127.5 - 1,
-                                           torch.from_numpy(room["normal"][keep])], 1)))
+        scenes.append(
+            dict(
+                coord=coord,
+                grid_coord=(coord / 0.02).floor().long(),
+                feat=torch.cat(
+                    [torch.from_numpy(room["color"][keep]).float() / 127.5 - 1, torch.from_numpy(room["normal"][keep])],
+                    1,
+                ),
+            )
+        )
     data = {k: torch.cat([s[k] for s in scenes]) for k in scenes[0]}
     data["offset"] = torch.tensor([len(s["coord"]) for s in scenes]).cumsum(0)
     mixer_cfg = dict(patch_size=1024) if mixer == "patch_attention" else {}
-    model = host.build_model(dict(type="PointCSP-SSM-v1m1", in_channels=6, mixer=mixer, mixer_cfg=mixer_cfg,
-                                  cross_sample=mode == "csp", shuffle_tokens=True, **PRESETS[preset])).train()
+    model = host.build_model(
+        dict(
+            type="PointCSP-SSM-v1m1",
+            in_channels=6,
+            mixer=mixer,
+            mixer_cfg=mixer_cfg,
+            cross_sample=mode == "csp",
+            shuffle_tokens=True,
+            **PRESETS[preset],
+        )
+    ).train()
     times = []
     reset_peak()  # the peak covers every step, the warm-up included (its buffers are the ones later steps reuse)
     base = rss_mib()
@@ -83,32 +109,60 @@ def main():
     rows = []
     for allocator, extra in ALLOCATORS.items():
         for batch in args.batches:
-            for mixer, mode in (("gated_delta", "csp"), ("gated_delta", "independent"), ("patch_attention", "independent")):
+            for mixer, mode in (
+                ("gated_delta", "csp"),
+                ("gated_delta", "independent"),
+                ("patch_attention", "independent"),
+            ):
                 env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **extra)
-                cmd = [sys.executable, os.path.abspath(__file__), "--worker", args.preset, mixer, mode, str(batch),
-                       str(args.points), str(args.repeats)]
+                cmd = [
+                    sys.executable,
+                    os.path.abspath(__file__),
+                    "--worker",
+                    args.preset,
+                    mixer,
+                    mode,
+                    str(batch),
+                    str(args.points),
+                    str(args.repeats),
+                ]
                 proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 if proc.returncode != 0:
                     raise RuntimeError(proc.stderr[-3000:])
-                row = dict(allocator=allocator, batch=batch, mixer=mixer, mode=mode,
-                           **json.loads(proc.stdout.strip().splitlines()[-1]))
+                row = dict(
+                    allocator=allocator,
+                    batch=batch,
+                    mixer=mixer,
+                    mode=mode,
+                    **json.loads(proc.stdout.strip().splitlines()[-1]),
+                )
                 rows.append(row)
-                print(f"{allocator:8s} B={batch} {mixer:15s} {mode:11s} tokens {row['tokens']:6d} "
-                      f"step {row['step_s']:7.3f}s peak {row['peak_mib']:8.1f} MiB", flush=True)
+                print(
+                    f"{allocator:8s} B={batch} {mixer:15s} {mode:11s} tokens {row['tokens']:6d} "
+                    f"step {row['step_s']:7.3f}s peak {row['peak_mib']:8.1f} MiB",
+                    flush=True,
+                )
     print("\nratios (same run, same allocator):")
     for allocator in ALLOCATORS:
         for batch in args.batches:
             get = {(r["mixer"], r["mode"]): r for r in rows if r["allocator"] == allocator and r["batch"] == batch}
-            csp, ind, att = get[("gated_delta", "csp")], get[("gated_delta", "independent")], \
-                get[("patch_attention", "independent")]
-            print(f"  {allocator:8s} B={batch}: CSP/independent time {csp['step_s'] / ind['step_s']:.3f}, "
-                  f"memory {csp['peak_mib'] / max(ind['peak_mib'], 1e-9):.3f}; SSM/patch-attention time "
-                  f"{ind['step_s'] / att['step_s']:.2f}, memory {ind['peak_mib'] / max(att['peak_mib'], 1e-9):.2f}")
+            csp, ind, att = (
+                get[("gated_delta", "csp")],
+                get[("gated_delta", "independent")],
+                get[("patch_attention", "independent")],
+            )
+            print(
+                f"  {allocator:8s} B={batch}: CSP/independent time {csp['step_s'] / ind['step_s']:.3f}, "
+                f"memory {csp['peak_mib'] / max(ind['peak_mib'], 1e-9):.3f}; SSM/patch-attention time "
+                f"{ind['step_s'] / att['step_s']:.2f}, memory {ind['peak_mib'] / max(att['peak_mib'], 1e-9):.2f}"
+            )
         first, last = min(args.batches), max(args.batches)
         a = [r for r in rows if r["allocator"] == allocator and r["mode"] == "csp" and r["batch"] == first][0]
         b = [r for r in rows if r["allocator"] == allocator and r["mode"] == "csp" and r["batch"] == last][0]
-        print(f"  {allocator:8s} CSP B={last} vs B={first}: tokens x{b['tokens'] / a['tokens']:.1f}, time "
-              f"x{b['step_s'] / a['step_s']:.2f}, memory x{b['peak_mib'] / max(a['peak_mib'], 1e-9):.2f}")
+        print(
+            f"  {allocator:8s} CSP B={last} vs B={first}: tokens x{b['tokens'] / a['tokens']:.1f}, time "
+            f"x{b['step_s'] / a['step_s']:.2f}, memory x{b['peak_mib'] / max(a['peak_mib'], 1e-9):.2f}"
+        )
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
         json.dump(rows, f, indent=1)

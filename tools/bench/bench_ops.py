@@ -7,6 +7,7 @@ Each case runs in a fresh subprocess (peak RSS is per process), once with glibc'
     python tools/bench/bench_ops.py                       # T = 4k, 16k, 64k; reference up to 16k
     python tools/bench/bench_ops.py --lengths 4096 --json exp/bench/ops.json
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
+
 ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
 
 
@@ -33,11 +35,22 @@ def make_inputs(op: str, T: int, device: str):
     if op == "gated_delta":
         H, K = 2, 64
         q, k = (F.normalize(torch.randn(1, T, H, K, **kw), dim=-1) for _ in range(2))
-        args = [q, k, torch.randn(1, T, H, K, **kw), F.logsigmoid(torch.randn(1, T, H, **kw)), torch.rand(1, T, H, **kw)]
+        args = [
+            q,
+            k,
+            torch.randn(1, T, H, K, **kw),
+            F.logsigmoid(torch.randn(1, T, H, **kw)),
+            torch.rand(1, T, H, **kw),
+        ]
     else:
         H, P, N = 4, 64, 64
-        args = [torch.randn(1, T, H, P, **kw), F.softplus(torch.randn(1, T, H, **kw)), -torch.rand(H, **kw),
-                torch.randn(1, T, 1, N, **kw), torch.randn(1, T, 1, N, **kw)]
+        args = [
+            torch.randn(1, T, H, P, **kw),
+            F.softplus(torch.randn(1, T, H, **kw)),
+            -torch.rand(H, **kw),
+            torch.randn(1, T, 1, N, **kw),
+            torch.randn(1, T, 1, N, **kw),
+        ]
     return [a.requires_grad_() for a in args]
 
 
@@ -56,8 +69,9 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, wh
     if mode == "independent":
         bounds = [round(i * T / samples) for i in range(samples + 1)]
         cu = torch.tensor(bounds, device=device)
-    fn = {"gated_delta": {"reference": ops.gated_delta_rule_reference},
-          "ssd": {"reference": ops.ssd_reference}}[op].get(impl)
+    fn = {"gated_delta": {"reference": ops.gated_delta_rule_reference}, "ssd": {"reference": ops.ssd_reference}}[
+        op
+    ].get(impl)
     if fn is None:
         entry = ops.gated_delta_rule if op == "gated_delta" else ops.ssd
         fn = lambda *a, **k: entry(*a, backend=backend, **k)  # noqa: E731
@@ -101,8 +115,18 @@ def run_case(op, impl, T, mode, samples, repeats, allocator) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=ROOT, **ALLOCATORS[allocator])
     row = dict(op=op, impl=impl, T=T, mode=mode, allocator=allocator)
     for which in ("fwd", "fwd_bwd"):
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", op, impl, str(T), mode, str(samples),
-               str(repeats), which]
+        cmd = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--worker",
+            op,
+            impl,
+            str(T),
+            mode,
+            str(samples),
+            str(repeats),
+            which,
+        ]
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"case {op}/{impl}/{T}/{mode}/{which} failed:\n{proc.stderr[-3000:]}")
@@ -149,8 +173,11 @@ def main():
                             print(f"skipped: {e}", file=sys.stderr)
                             continue
                         rows.append(row)
-                        print(f"{allocator:8s} {op:12s} {impl:10s} T={T:6d} {mode:11s} fwd {row['fwd']:8.3f}s "
-                              f"fwd+bwd {row['fwd_bwd']:8.3f}s  peak {row['fwd_bwd_mem_mib']:8.1f} MiB", flush=True)
+                        print(
+                            f"{allocator:8s} {op:12s} {impl:10s} T={T:6d} {mode:11s} fwd {row['fwd']:8.3f}s "
+                            f"fwd+bwd {row['fwd_bwd']:8.3f}s  peak {row['fwd_bwd_mem_mib']:8.1f} MiB",
+                            flush=True,
+                        )
     print_ratios(rows)
     os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
     with open(args.json, "w") as f:
@@ -179,11 +206,15 @@ def print_ratios(rows):
                 print(f"  {allocator:8s} {op:12s} T={T:6d} " + ", ".join(parts))
             if len(lengths) >= 2:
                 lo, hi = lengths[-2], lengths[-1]
-                a, b = get(allocator=allocator, op=op, impl="torch", T=lo, mode="csp"), \
-                    get(allocator=allocator, op=op, impl="torch", T=hi, mode="csp")
+                a, b = (
+                    get(allocator=allocator, op=op, impl="torch", T=lo, mode="csp"),
+                    get(allocator=allocator, op=op, impl="torch", T=hi, mode="csp"),
+                )
                 if a and b:
-                    print(f"  {allocator:8s} {op:12s} time({hi})/time({lo}) = {b['fwd_bwd'] / a['fwd_bwd']:.2f}, "
-                          f"peak({hi})/peak({lo}) = {b['fwd_bwd_mem_mib'] / max(a['fwd_bwd_mem_mib'], 1e-9):.2f}")
+                    print(
+                        f"  {allocator:8s} {op:12s} time({hi})/time({lo}) = {b['fwd_bwd'] / a['fwd_bwd']:.2f}, "
+                        f"peak({hi})/peak({lo}) = {b['fwd_bwd_mem_mib'] / max(a['fwd_bwd_mem_mib'], 1e-9):.2f}"
+                    )
 
 
 if __name__ == "__main__":

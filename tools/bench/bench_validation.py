@@ -3,6 +3,7 @@ training step of the SPD segmentor on the same batch, measured in one process. O
 
     python tools/bench/bench_validation.py --scenes 4 --points 8192
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,10 +32,17 @@ def main():
         room = generate_room(300 + s, density=150)
         keep = np.random.default_rng(s).permutation(len(room["coord"]))[: args.points]
         coord = torch.from_numpy(room["coord"][keep])
-        parts.append(dict(coord=coord, grid_coord=(coord / 0.05).floor().long(),
-                          feat=torch.cat([torch.from_numpy(room["color"][keep]).float() / 127.5 - 1,
-                                          torch.from_numpy(room["normal"][keep])], 1),
-                          segment=torch.from_numpy(room["segment"][keep].astype(np.int64))))
+        parts.append(
+            dict(
+                coord=coord,
+                grid_coord=(coord / 0.05).floor().long(),
+                feat=torch.cat(
+                    [torch.from_numpy(room["color"][keep]).float() / 127.5 - 1, torch.from_numpy(room["normal"][keep])],
+                    1,
+                ),
+                segment=torch.from_numpy(room["segment"][keep].astype(np.int64)),
+            )
+        )
     batch = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
     batch["offset"] = torch.tensor([len(p["coord"]) for p in parts]).cumsum(0)
     cfg = host.load_config("configs/s3dis/pointcsp-tiny.py")
@@ -63,8 +71,10 @@ def main():
         check_times.append((time.perf_counter() - tic) / 20)
     s, c = statistics.median(step_times), statistics.median(check_times)
     # the step above already ran the checks once (the backbone and the wrapper call them); report them against it
-    print(f"{args.scenes} scenes x {args.points} points: training step {s:.3f}s, input checks {1e3 * c:.2f} ms "
-          f"= {100 * c / s:.2f}% of the step")
+    print(
+        f"{args.scenes} scenes x {args.points} points: training step {s:.3f}s, input checks {1e3 * c:.2f} ms "
+        f"= {100 * c / s:.2f}% of the step"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Peak resident memory of this process since a reset (Linux: /proc/self/clear_refs + VmHWM), so that a benchmark
 measures one step's peak, not the interpreter's start-up."""
+
 from __future__ import annotations
 
 

@@ -1,18 +1,34 @@
 """Adapter to flash-linear-attention's Triton `chunk_gated_delta_rule` (GPU only; imported when called)."""
+
 from __future__ import annotations
 
 import torch
 
 
 def gated_delta_rule_fla(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor, beta: torch.Tensor, *,
-    scale: float | None = None, initial_state: torch.Tensor | None = None, output_final_state: bool = False,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    *,
+    scale: float | None = None,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
     cu_seqlens: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Same arguments and returns as `gated_delta_rule_reference`; fla uses the identical packed layout."""
     from fla.ops.gated_delta_rule import chunk_gated_delta_rule
 
-    o, final = chunk_gated_delta_rule(q, k, v, g, beta, scale=scale, initial_state=initial_state,
-                                      output_final_state=output_final_state,
-                                      cu_seqlens=None if cu_seqlens is None else cu_seqlens.long())
+    o, final = chunk_gated_delta_rule(
+        q,
+        k,
+        v,
+        g,
+        beta,
+        scale=scale,
+        initial_state=initial_state,
+        output_final_state=output_final_state,
+        cu_seqlens=None if cu_seqlens is None else cu_seqlens.long(),
+    )
     return o, (final if output_final_state else None)

@@ -1,4 +1,5 @@
 """Token-by-token gated delta rule: the ground truth for tests. Pure torch, keeps the input dtype (float64 works)."""
+
 from __future__ import annotations
 
 import torch
@@ -7,8 +8,15 @@ from ..layout import check_cu_seqlens
 
 
 def gated_delta_rule_reference(
-    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, g: torch.Tensor, beta: torch.Tensor, *,
-    scale: float | None = None, initial_state: torch.Tensor | None = None, output_final_state: bool = False,
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    *,
+    scale: float | None = None,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
     cu_seqlens: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """S_t = exp(g_t) (I - beta_t k_t k_t^T) S_{t-1} + beta_t k_t v_t^T,  o_t = scale * S_t^T q_t;  S_t is `[K, V]`.
@@ -23,7 +31,7 @@ def gated_delta_rule_reference(
     Returns: o `[1, T, H, V]` and the final states (or `None`).
     """
     T, H, K = k.shape[1:]
-    scale = K ** -0.5 if scale is None else scale
+    scale = K**-0.5 if scale is None else scale
     bounds = check_cu_seqlens(cu_seqlens, T)
     outs, finals = [], []
     for n, (bos, eos) in enumerate(zip(bounds[:-1], bounds[1:])):

@@ -1,4 +1,5 @@
 """Mamba2's scalar-decay state space scan (SSD, Dao & Gu, arXiv:2405.21060) on packed `[1, T, H, P]` tokens."""
+
 from __future__ import annotations
 
 import torch
@@ -12,9 +13,17 @@ __all__ = ["ssd", "ssd_chunk", "ssd_reference"]
 
 
 def ssd(
-    x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, *,
-    D: torch.Tensor | None = None, initial_state: torch.Tensor | None = None, output_final_state: bool = False,
-    cu_seqlens: torch.Tensor | None = None, backend: Backend = "auto",
+    x: torch.Tensor,
+    dt: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    *,
+    D: torch.Tensor | None = None,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
+    cu_seqlens: torch.Tensor | None = None,
+    backend: Backend = "auto",
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Same arguments and returns as `ssd_reference`; `backend`: `"torch"` (chunked PyTorch), `"fla"`
     (chunk_simple_gla, CUDA), `"mamba"` (mamba-ssm, CUDA), `"auto"` (a CUDA kernel when installed, else torch)."""

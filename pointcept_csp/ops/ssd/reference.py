@@ -1,4 +1,5 @@
 """Token-by-token Mamba2 scan (SSD with scalar decay per head): the ground truth for tests. Keeps the input dtype."""
+
 from __future__ import annotations
 
 import torch
@@ -7,11 +8,18 @@ from ..layout import check_cu_seqlens
 
 
 def ssd_reference(
-    x: torch.Tensor, dt: torch.Tensor, A: torch.Tensor, B: torch.Tensor, C: torch.Tensor, *,
-    D: torch.Tensor | None = None, initial_state: torch.Tensor | None = None, output_final_state: bool = False,
+    x: torch.Tensor,
+    dt: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    *,
+    D: torch.Tensor | None = None,
+    initial_state: torch.Tensor | None = None,
+    output_final_state: bool = False,
     cu_seqlens: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T,  y_t = h_t C_t + D x_t;  h_t is `[H, P, N]` (Dao & Gu, arXiv:2405.21060).
+    """h_t = exp(dt_t A) h_{t-1} + dt_t x_t B_t^T, y_t = h_t C_t + D x_t; h_t is `[H, P, N]` (arXiv:2405.21060).
 
     Args:
         x: `[1, T, H, P]`; dt: `[1, T, H]` (after softplus, > 0); A: `[H]` (< 0); B, C: `[1, T, G, N]`, head h
