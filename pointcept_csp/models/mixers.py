@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
@@ -21,15 +22,28 @@ def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor
     return None if cu_seqlens is None else (total - cu_seqlens).flip(0)
 
 
+def recompute_in_backward(module: nn.Module, fn, *args):
+    """`fn(*args)`, storing only its inputs for backward when `module.recompute` is set and gradients flow: the
+    chunked kernels keep `[T, H, chunk]` intermediates per call, which dominate a training step's memory otherwise
+    (measured: 2.7 GB for 8k points through a 4-stage backbone)."""
+    if module.recompute and module.training and torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)
+
+
 class SequenceMixer(nn.Module):
     """Base: `forward` runs `scan` over the tokens, and with `bidirectional` also over the reversed tokens (same
-    weights), summing both; each subclass implements `scan(x [1, N, C], cu_seqlens) -> [1, N, C]`."""
+    weights), summing both; each subclass implements `scan(x [1, N, C], cu_seqlens) -> [1, N, C]`. With `recompute`
+    (default) a training step stores only the mixer's input and recomputes the rest in backward."""
 
-    def __init__(self, bidirectional: bool = False) -> None:
+    def __init__(self, bidirectional: bool = False, recompute: bool = True) -> None:
         super().__init__()
-        self.bidirectional = bidirectional
+        self.bidirectional, self.recompute = bidirectional, recompute
 
     def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
+        return recompute_in_backward(self, self.mix, feat, cu_seqlens)
+
+    def mix(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         x = feat.unsqueeze(0)
         out = self.scan(x, cu_seqlens)
         if self.bidirectional:
@@ -53,6 +67,7 @@ class GatedDeltaNetMixer(SequenceMixer):
         expand_v (float, Optional): V = expand_v * K. Default: 1.
         conv_size (int, Optional): short-conv width. Default: 4.
         bidirectional (bool, Optional): add a reversed-order scan. Default: `False`.
+        recompute (bool, Optional): store only the input for backward (see `recompute_in_backward`). Default: `True`.
         backend (Backend, Optional): kernel of the recurrence, see `pointcept_csp.ops`. Default: `"auto"`.
     """
 
@@ -63,11 +78,12 @@ class GatedDeltaNetMixer(SequenceMixer):
         expand_v: float = 1.0,
         conv_size: int = 4,
         bidirectional: bool = False,
+        recompute: bool = True,
         backend: Backend = "auto",
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__(bidirectional)
+        super().__init__(bidirectional, recompute)
         if channels % num_heads != 0:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
         dd = dict(device=device, dtype=dtype)
@@ -124,6 +140,7 @@ class Mamba2Mixer(SequenceMixer):
         channels (int): C. state_size (int, Optional): N. Default: 64. head_dim (int, Optional): P. Default: 32.
         expand (int, Optional): inner width = expand * C, split into heads of P. Default: 2.
         conv_size (int, Optional): Default: 4. bidirectional (bool, Optional): Default: `False`.
+        recompute (bool, Optional): see `recompute_in_backward`. Default: `True`.
         backend (Backend, Optional): Default: `"auto"`.
     """
 
@@ -135,11 +152,12 @@ class Mamba2Mixer(SequenceMixer):
         expand: int = 2,
         conv_size: int = 4,
         bidirectional: bool = False,
+        recompute: bool = True,
         backend: Backend = "auto",
         device=None,
         dtype=None,
     ) -> None:
-        super().__init__(bidirectional)
+        super().__init__(bidirectional, recompute)
         inner = expand * channels
         if inner % head_dim != 0:
             raise ValueError(f"expand * channels ({inner}) must be divisible by head_dim ({head_dim})")
@@ -187,6 +205,7 @@ class PatchAttentionMixer(nn.Module):
 
     Args:
         channels (int): C. num_heads (int): H. patch_size (int): tokens per patch. Default: 1024.
+        recompute (bool, Optional): see `recompute_in_backward`. Default: `False` (as PTv3).
     """
 
     def __init__(
@@ -195,6 +214,7 @@ class PatchAttentionMixer(nn.Module):
         num_heads: int = 4,
         patch_size: int = 1024,
         bidirectional: bool = False,
+        recompute: bool = False,
         backend: Backend = "auto",
         device=None,
         dtype=None,
@@ -203,11 +223,14 @@ class PatchAttentionMixer(nn.Module):
         if channels % num_heads != 0:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
         dd = dict(device=device, dtype=dtype)
-        self.num_heads, self.patch_size = num_heads, patch_size
+        self.num_heads, self.patch_size, self.recompute = num_heads, patch_size, recompute
         self.qkv = nn.Linear(channels, 3 * channels, **dd)
         self.proj = nn.Linear(channels, channels, **dd)
 
     def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
+        return recompute_in_backward(self, self.attend, feat, cu_seqlens)
+
+    def attend(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         T, C = feat.shape
         H = self.num_heads
         layout = chunk_layout(check_cu_seqlens(cu_seqlens, T), self.patch_size, feat.device)
