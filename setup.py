@@ -1,4 +1,5 @@
 """pointcept-csp: PointCSP (CVPR 2026) as a Pointcept plugin. `pip install -e .` (CPU) or `pip install -e .[cu120]`."""
+
 from setuptools import find_packages, setup
 
 setup(

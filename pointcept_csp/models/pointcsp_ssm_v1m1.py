@@ -18,7 +18,7 @@ from addict import Dict
 
 from .. import host
 from ..ops import Backend, cu_seqlens_from_offset
-from ..ops.sparse import grid_pool, neighbor_map, segment_mean
+from ..ops.sparse import SparseGrid, grid_pool, segment_mean
 from .layers import MLP, DropPath, init_linear
 from .mixers import build_mixer
 from .pooling import GridPooling, GridUnpooling
@@ -32,7 +32,7 @@ class Level:
 
     def __init__(self, feat, coord, grid_coord, batch, offset):
         self.feat, self.coord, self.grid_coord, self.batch, self.offset = feat, coord, grid_coord, batch, offset
-        self.neighbors = neighbor_map(grid_coord, batch)
+        self.grid = SparseGrid(grid_coord, batch)
         self.cu_seqlens = cu_seqlens_from_offset(offset)
         self._orders: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
@@ -62,9 +62,10 @@ class Block(nn.Module):
         mixer_cfg: dict,
         bidirectional: bool,
         backend: Backend,
+        conv_backend: str,
     ) -> None:
         super().__init__()
-        self.cpe_conv = SubMConv3d(channels, channels, 3)
+        self.cpe_conv = SubMConv3d(channels, channels, 3, backend=conv_backend)
         self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels))
         self.norm1, self.norm2 = nn.LayerNorm(channels), nn.LayerNorm(channels)
         head_arg = {"num_heads": num_heads} if mixer in ("gated_delta", "patch_attention") else {}
@@ -80,7 +81,7 @@ class Block(nn.Module):
         inverse: torch.Tensor,
         cu_seqlens: torch.Tensor | None,
     ) -> torch.Tensor:
-        feat = feat + self.cpe(self.cpe_conv(feat, level.neighbors))
+        feat = feat + self.cpe(self.cpe_conv(feat, level.grid))
         mixed = self.mixer(self.norm1(feat)[order], cu_seqlens)[inverse]
         feat = feat + self.drop_path(mixed, level.batch)
         return feat + self.drop_path(self.mlp(self.norm2(feat)), level.batch)
@@ -127,6 +128,7 @@ class PointCSPSSM(nn.Module):
         max_tokens (int, Optional): cap on the tokens of one sequence (the whole batch in CSP mode); a larger input
             raises before any memory is spent.
         backend (str): sequence-op backend, see `pointcept_csp.ops`.
+        conv_backend (str): submanifold conv, "auto" (spconv on CUDA when installed), "torch" or "spconv".
     """
 
     def __init__(
@@ -151,6 +153,7 @@ class PointCSPSSM(nn.Module):
         grid_size: float | None = None,
         max_tokens: int | None = None,
         backend: Backend = "auto",
+        conv_backend: str = "auto",
     ) -> None:
         super().__init__()
         stages = len(enc_depths)
@@ -177,8 +180,9 @@ class PointCSPSSM(nn.Module):
             mixer_cfg=dict(mixer_cfg or {}),
             bidirectional=bidirectional,
             backend=backend,
+            conv_backend=conv_backend,
         )
-        self.embedding = SubMConv3d(in_channels, enc_channels[0], 3)
+        self.embedding = SubMConv3d(in_channels, enc_channels[0], 3, backend=conv_backend)
         self.embedding_norm = nn.Sequential(nn.LayerNorm(enc_channels[0]), nn.GELU())
         enc_dp = torch.linspace(0, drop_path, sum(enc_depths)).tolist()
         self.enc = nn.ModuleList()
@@ -227,7 +231,7 @@ class PointCSPSSM(nn.Module):
             batch_to_offset(batch_cells, len(offset)),
         )
         shuffle = self.training and self.shuffle_tokens
-        x = self.embedding_norm(self.embedding(level.feat, level.neighbors))
+        x = self.embedding_norm(self.embedding(level.feat, level.grid))
         levels, clusters, skips = [level], [], []
         for s, stage in enumerate(self.enc):
             if s:

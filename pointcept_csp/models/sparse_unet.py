@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 
 from .. import host
-from ..ops.sparse import grid_pool, neighbor_map, segment_mean
+from ..ops.sparse import SparseGrid, grid_pool, segment_mean
 from .pooling import GridPooling, GridUnpooling
 from .serialization import offset_to_batch
 from .sparse_conv import SubMConv3d
@@ -19,15 +19,15 @@ from .validation import check_point_batch
 class ConvBlock(nn.Module):
     """x + GELU(LN(SubMConv(x))), twice."""
 
-    def __init__(self, channels: int) -> None:
+    def __init__(self, channels: int, conv_backend: str = "auto") -> None:
         super().__init__()
-        self.convs = nn.ModuleList(SubMConv3d(channels, channels, 3) for _ in range(2))
+        self.convs = nn.ModuleList(SubMConv3d(channels, channels, 3, backend=conv_backend) for _ in range(2))
         self.norms = nn.ModuleList(nn.LayerNorm(channels) for _ in range(2))
         self.act = nn.GELU()
 
-    def forward(self, x: torch.Tensor, neighbors: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, grid: SparseGrid) -> torch.Tensor:
         for conv, norm in zip(self.convs, self.norms):
-            x = x + self.act(norm(conv(x, neighbors)))
+            x = x + self.act(norm(conv(x, grid)))
         return x
 
 
@@ -38,7 +38,7 @@ class SparseUNet(nn.Module):
     Args:
         in_channels (int). channels (Sequence[int]): width per level. dec_channels (Sequence[int]): decoder widths,
         finest first. stride (int): pooling factor between levels. grid_size (float, Optional): when the batch has
-        no `grid_coord`.
+        no `grid_coord`. conv_backend (str): "auto" (spconv on CUDA when installed), "torch" or "spconv".
     """
 
     def __init__(
@@ -48,19 +48,20 @@ class SparseUNet(nn.Module):
         dec_channels: Sequence[int] = (32, 64),
         stride: int = 2,
         grid_size: float | None = None,
+        conv_backend: str = "auto",
     ) -> None:
         super().__init__()
         if len(dec_channels) != len(channels) - 1:
             raise ValueError(f"dec_channels needs {len(channels) - 1} entries, got {len(dec_channels)}")
         self.in_channels, self.grid_size = in_channels, grid_size
-        self.stem = SubMConv3d(in_channels, channels[0], 3)
-        self.enc = nn.ModuleList(ConvBlock(c) for c in channels)
+        self.stem = SubMConv3d(in_channels, channels[0], 3, backend=conv_backend)
+        self.enc = nn.ModuleList(ConvBlock(c, conv_backend) for c in channels)
         self.down = nn.ModuleList(GridPooling(channels[i], channels[i + 1], stride) for i in range(len(channels) - 1))
         self.up = nn.ModuleList(
             GridUnpooling(channels[-1] if i == len(channels) - 2 else dec_channels[i + 1], channels[i], dec_channels[i])
             for i in reversed(range(len(channels) - 1))
         )
-        self.dec = nn.ModuleList(ConvBlock(dec_channels[i]) for i in reversed(range(len(channels) - 1)))
+        self.dec = nn.ModuleList(ConvBlock(dec_channels[i], conv_backend) for i in reversed(range(len(channels) - 1)))
         self.out_channels = dec_channels[0]
 
     def forward(self, data_dict: dict) -> torch.Tensor:
@@ -75,19 +76,19 @@ class SparseUNet(nn.Module):
         dedup, grid, batch = grid_pool(grid, batch, 1)
         cells = len(grid)
         coord_l = segment_mean(coord, dedup, cells)
-        neighbors = neighbor_map(grid, batch)
-        x = self.stem(segment_mean(feat, dedup, cells), neighbors)
+        sparse_grid = SparseGrid(grid, batch)
+        x = self.stem(segment_mean(feat, dedup, cells), sparse_grid)
         skips, levels = [], []
         for i, block in enumerate(self.enc):
             if i:
                 skips.append(x)
                 parent, cluster = self.down[i - 1](x, coord_l, grid, batch, len(offset))
-                levels.append((neighbors, cluster))
+                levels.append((sparse_grid, cluster))
                 x, coord_l, grid, batch = parent["feat"], parent["coord"], parent["grid_coord"], parent["batch"]
-                neighbors = neighbor_map(grid, batch)
-            x = block(x, neighbors)
-        for unpool, block, skip, (nbrs, cluster) in zip(self.up, self.dec, reversed(skips), reversed(levels)):
-            x = block(unpool(x, skip, cluster), nbrs)
+                sparse_grid = SparseGrid(grid, batch)
+            x = block(x, sparse_grid)
+        for unpool, block, skip, (level_grid, cluster) in zip(self.up, self.dec, reversed(skips), reversed(levels)):
+            x = block(unpool(x, skip, cluster), level_grid)
         return x[dedup]
 
 

@@ -1,7 +1,7 @@
 """Sparse neighbourhoods on integer grid coordinates in native torch: hashed lookup, submanifold convolution and
 grid pooling. Points of different samples never meet: the sample index is part of every key.
 
-This is the CPU path and the reference for GPU libraries (spconv's SubMConv3d computes the same product).
+This is the CPU path and the reference for spconv's SubMConv3d (`ops.sparse_spconv`), which computes the same product.
 """
 
 from __future__ import annotations
@@ -59,6 +59,29 @@ def neighbor_map(grid_coord: torch.Tensor, batch: torch.Tensor, kernel_size: int
     pos = torch.searchsorted(sorted_keys, qkeys).clamp(max=max(len(keys) - 1, 0))
     found = sorted_keys[pos] == qkeys
     return torch.where(found, order[pos], torch.full_like(pos, -1))
+
+
+class SparseGrid:
+    """The occupied cells of one resolution, (sample, grid_coord) per point, and the neighbour structures that every
+    submanifold conv at this resolution shares, each built on first use: the hashed `neighbor_map` (native conv) or
+    spconv's index pairs (`ops.sparse_spconv`)."""
+
+    def __init__(self, grid_coord: torch.Tensor, batch: torch.Tensor) -> None:
+        self.grid_coord, self.batch = grid_coord, batch
+        self._neighbors: dict[int, torch.Tensor] = {}
+        self._spconv_base = None
+
+    def neighbors(self, kernel_size: int = 3) -> torch.Tensor:
+        if kernel_size not in self._neighbors:
+            self._neighbors[kernel_size] = neighbor_map(self.grid_coord, self.batch, kernel_size)
+        return self._neighbors[kernel_size]
+
+    def spconv_base(self, feat: torch.Tensor):
+        if self._spconv_base is None:
+            from .sparse_spconv import spconv_tensor
+
+            self._spconv_base = spconv_tensor(feat, self.grid_coord, self.batch)
+        return self._spconv_base
 
 
 def _offset_pairs(neighbors: torch.Tensor) -> list[tuple[int, torch.Tensor, torch.Tensor]]:

@@ -6,7 +6,7 @@ import torch
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
-from tests._utils import assert_close
+from tests._utils import assert_close, requires_cuda
 
 
 def scene(n, seed, extent=3.0, grid_size=0.1):
@@ -143,3 +143,19 @@ def test_patch_attention_mixer_matches_per_patch_attention():
     a, b = scene(300, 0), scene(200, 1)
     with torch.no_grad():
         assert_close("independent", model(pack(b, a))["feat"][200:], model(pack(a))["feat"], atol=1e-5)
+
+
+@requires_cuda
+@pytest.mark.parametrize("conv_backend", ["torch", "auto"])
+def test_backbone_on_cuda_matches_the_cpu(conv_backend):
+    """The GPU path ("auto": fla and spconv where installed; "torch": the native ops on CUDA) gives the CPU's
+    features for the same weights."""
+    cpu = build(conv_backend="torch", backend="torch").eval()
+    gpu = build(conv_backend=conv_backend, backend=conv_backend).eval()
+    gpu.load_state_dict(cpu.state_dict())
+    gpu.to("cuda")
+    batch = pack(scene(700, 0), scene(500, 1))
+    with torch.no_grad():
+        expected = cpu(batch)["feat"]
+        got = gpu({k: v.to("cuda") for k, v in batch.items()})["feat"].cpu()
+    assert_close("features", got, expected, atol=1e-2, rtol=1e-2)  # TF32 inside fla; a wrong layout is O(1)

@@ -1,10 +1,22 @@
-"""Native sparse ops: neighbour lookup and submanifold conv against brute force; grid pooling keeps samples apart."""
+"""Sparse ops: neighbour lookup and submanifold conv against brute force (native torch; spconv where installed);
+grid pooling keeps samples apart."""
 
 import pytest
 import torch
 
-from pointcept_csp.ops.sparse import grid_pool, neighbor_map, segment_mean, submanifold_conv, submanifold_conv_reference
-from tests._utils import assert_close
+from pointcept_csp.models.sparse_conv import SubMConv3d
+from pointcept_csp.ops.sparse import (
+    SparseGrid,
+    grid_pool,
+    neighbor_map,
+    segment_mean,
+    submanifold_conv,
+    submanifold_conv_reference,
+)
+from pointcept_csp.ops.sparse_spconv import has_spconv, submanifold_conv_spconv
+from tests._utils import assert_close, requires_cuda
+
+requires_spconv = pytest.mark.skipif(not has_spconv(), reason="spconv is not installed (pip install -e .[cu120])")
 
 
 def random_cells(n_per_sample, extent=6, seed=0):
@@ -54,3 +66,68 @@ def test_grid_pool_groups_cells_per_sample_in_batch_order():
     means = segment_mean(x, cluster, len(parent_grid))
     for p in range(len(parent_grid)):
         assert_close(f"mean[{p}]", means[p], x[cluster == p].mean(0), atol=1e-12)
+
+
+def test_conv_module_shares_one_neighbour_map_per_grid_and_matches_brute_force():
+    grid, batch = random_cells([30, 20], seed=2)
+    sparse_grid = SparseGrid(grid, batch)
+    convs = [SubMConv3d(4, 4, 3).double() for _ in range(2)]
+    feat = torch.randn(len(grid), 4, dtype=torch.float64)
+    out = convs[1](convs[0](feat, sparse_grid), sparse_grid)
+    assert len(sparse_grid._neighbors) == 1  # built once, reused by the second conv
+    ref = submanifold_conv_reference(feat, convs[0].weight, grid, batch, convs[0].bias)
+    ref = submanifold_conv_reference(ref, convs[1].weight, grid, batch, convs[1].bias)
+    assert_close("two convs", out, ref, atol=1e-12)
+
+
+def test_conv_backend_is_checked():
+    with pytest.raises(ValueError, match="conv backend must be one of"):
+        SubMConv3d(2, 2, backend="spconv2")
+    grid, batch = random_cells([5])
+    conv = SubMConv3d(2, 2, backend="spconv")
+    with pytest.raises(RuntimeError, match="spconv"):  # not installed, or installed but the tensor is on the CPU
+        conv(torch.randn(5, 2), SparseGrid(grid, batch))
+
+
+def spconv_case(device):
+    grid, batch = random_cells([60, 45, 1], extent=7, seed=3)
+    feat = torch.randn(len(grid), 8, device=device, requires_grad=True)
+    weight = torch.randn(27, 8, 16, device=device, requires_grad=True)
+    bias = torch.randn(16, device=device, requires_grad=True)
+    return grid.to(device), batch.to(device), feat, weight, bias
+
+
+@requires_spconv
+def test_spconv_forward_matches_native_on_one_cpu_thread():
+    """spconv's CPU build is right with one thread (forward only); this pins the weight layout without a GPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        grid, batch, feat, weight, bias = spconv_case("cpu")
+        base = SparseGrid(grid, batch).spconv_base(feat)
+        with torch.no_grad():
+            out = submanifold_conv_spconv(feat, weight, base, bias)
+            again = submanifold_conv_spconv(feat, weight, base, bias)  # reuses the index pairs of the first call
+            ref = submanifold_conv(feat, weight, neighbor_map(grid, batch), bias)
+        assert list(base.indice_dict) == ["subm3"]
+        assert_close("spconv cpu", out, ref, atol=1e-4, rtol=1e-4)
+        assert_close("spconv cpu, cached pairs", again, ref, atol=1e-4, rtol=1e-4)
+    finally:
+        torch.set_num_threads(threads)
+
+
+@requires_cuda
+@requires_spconv
+def test_spconv_matches_native_on_cuda_with_gradients():
+    grid, batch, feat, weight, bias = spconv_case("cuda")
+    sparse_grid = SparseGrid(grid, batch)
+    out = submanifold_conv_spconv(feat, weight, sparse_grid.spconv_base(feat), bias)
+    ref = submanifold_conv(feat, weight, sparse_grid.neighbors(), bias)
+    assert_close("spconv out", out, ref, atol=1e-3, rtol=1e-3)
+    dy = torch.randn_like(out)
+    for name, a, b in zip(
+        ["dfeat", "dweight", "dbias"],
+        torch.autograd.grad((out * dy).sum(), (feat, weight, bias)),
+        torch.autograd.grad((ref * dy).sum(), (feat, weight, bias)),
+    ):
+        assert_close(name, a, b, atol=1e-2, rtol=1e-3)
