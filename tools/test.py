@@ -11,9 +11,11 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
 from pointcept_csp import host  # noqa: E402
+from pointcept_csp.utils.allocator import keep_freed_memory  # noqa: E402
 
 
 def main_worker(cfg):
+    keep_freed_memory()  # CPU runs: no page-fault churn on the large buffers freed and re-allocated every step
     cfg = host.default_setup(cfg)
     tester = host.TESTERS.build(dict(cfg=cfg, **cfg.test))
     tester.test()
