@@ -38,7 +38,8 @@ class ChunkLayout:
     """Tokens placed into `[num_chunks, chunk_size]` slots so that no chunk straddles a sequence start.
 
     A sequence of length L takes ceil(L / chunk_size) chunks; the tail slots of its last chunk are padding.
-    With a single sequence (CSP mode) the layout is plain right-padding of the whole packed batch.
+    With a single sequence (CSP mode), or when every sequence but the last fills whole chunks, the layout is plain
+    right-padding of the whole packed batch (`token_slot is None`: no gather, no scatter).
     """
 
     chunk_size: int
@@ -58,8 +59,8 @@ def chunk_layout(bounds: list[int], chunk_size: int, device: torch.device) -> Ch
     starts = [i == 0 for n in per_seq for i in range(n)]
     ends = [i == n - 1 for n in per_seq for i in range(n)]
     total = bounds[-1]
-    if len(lengths) == 1:
-        return ChunkLayout(chunk_size, per_seq[0], None, None, seq_of_chunk, starts, ends, total)
+    if all(n % chunk_size == 0 for n in lengths[:-1]):  # one sequence (CSP), or every start already on a chunk edge
+        return ChunkLayout(chunk_size, sum(per_seq), None, None, seq_of_chunk, starts, ends, total)
     chunk_start = torch.tensor(
         [bounds[s] + i * chunk_size for s, n in enumerate(per_seq) for i in range(n)], device=device
     )
