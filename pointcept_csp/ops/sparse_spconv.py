@@ -64,6 +64,7 @@ def submanifold_conv_spconv(
     k = round(weight.shape[0] ** (1 / 3))
     with torch.device("meta"):  # a shell for spconv's forward; its own weight is never materialised nor used
         conv = spconv.SubMConv3d(weight.shape[1], weight.shape[2], k, bias=False, indice_key=f"subm{k}")
-    out = torch.func.functional_call(conv, {"weight": to_spconv_weight(weight)}, (base.replace_feature(feat),))
+    weight = to_spconv_weight(weight).to(feat.dtype)  # under autocast the features may be half precision
+    out = torch.func.functional_call(conv, {"weight": weight}, (base.replace_feature(feat),))
     base.indice_dict.update(out.indice_dict)  # spconv hands the new index pairs to the output only: keep them
     return out.features if bias is None else out.features + bias
