@@ -81,3 +81,13 @@ def log_uniform_(tensor: torch.Tensor, low: float, high: float) -> torch.Tensor:
     """exp(U(log low, log high)), in place."""
     with torch.no_grad():
         return tensor.uniform_(math.log(low), math.log(high)).exp_()
+
+
+def mamba2_decay_parameters(num_heads: int, device=None, dtype=None) -> tuple[nn.Parameter, nn.Parameter]:
+    """Mamba2's initialisation of the per-head decay: `A_log` = log U(1, 16) and `dt_bias` = softplus^-1 of
+    log-uniform dt in [1e-3, 0.1]; both excluded from weight decay."""
+    dd = dict(device=device, dtype=dtype)
+    A_log = nn.Parameter(torch.empty(num_heads, **dd).uniform_(1, 16).log())
+    dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(num_heads, **dd), 1e-3, 0.1)))
+    A_log._no_weight_decay = dt_bias._no_weight_decay = True
+    return A_log, dt_bias

@@ -14,7 +14,7 @@ from torch.utils.checkpoint import checkpoint
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
-from .layers import RMSNorm, inverse_softplus, log_uniform_, trunc_normal_
+from .layers import RMSNorm, mamba2_decay_parameters, trunc_normal_
 
 
 def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor | None:
@@ -101,9 +101,7 @@ class GatedDeltaNetMixer(SequenceMixer):
         self.k_conv = nn.Parameter(torch.empty(dk, conv_size, **dd))
         self.v_conv = nn.Parameter(torch.empty(dv, conv_size, **dd))
         # Mamba2-style: A ~ U(1, 16), dt ~ logU(1e-3, 0.1) through softplus
-        self.A_log = nn.Parameter(torch.empty(num_heads, **dd).uniform_(1, 16).log())
-        self.dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(num_heads, **dd), 1e-3, 0.1)))
-        self.A_log._no_weight_decay = self.dt_bias._no_weight_decay = True
+        self.A_log, self.dt_bias = mamba2_decay_parameters(num_heads, **dd)
         self.o_norm = RMSNorm(self.head_v, **dd)
         self.o_proj = nn.Linear(dv, channels, bias=False, **dd)
         for w in (self.q_conv, self.k_conv, self.v_conv):
@@ -168,10 +166,9 @@ class Mamba2Mixer(SequenceMixer):
         self.in_proj = nn.Linear(channels, 2 * inner + 2 * state_size + self.num_heads, bias=False, **dd)
         self.conv = nn.Parameter(torch.empty(inner + 2 * state_size, conv_size, **dd))
         self.conv_bias = nn.Parameter(torch.zeros(inner + 2 * state_size, **dd))
-        self.A_log = nn.Parameter(torch.empty(self.num_heads, **dd).uniform_(1, 16).log())
-        self.dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(self.num_heads, **dd), 1e-3, 0.1)))
+        self.A_log, self.dt_bias = mamba2_decay_parameters(self.num_heads, **dd)
         self.D = nn.Parameter(torch.ones(self.num_heads, **dd))
-        self.A_log._no_weight_decay = self.dt_bias._no_weight_decay = self.D._no_weight_decay = True
+        self.D._no_weight_decay = True
         self.norm = RMSNorm(inner, **dd)
         self.out_proj = nn.Linear(inner, channels, bias=False, **dd)
         nn.init.kaiming_uniform_(self.conv, a=5**0.5)

@@ -43,31 +43,14 @@ PRESETS = {
 
 
 def worker(preset: str, mixer: str, mode: str, batch: int, points: int, repeats: int) -> dict:
-    import numpy as np
     import torch
 
     from pointcept_csp import host
-    from pointcept_csp.datasets.synthetic import generate_room
+    from tools.bench.scenes import room_batch
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    scenes = []
-    for b in range(batch):
-        room = generate_room(100 + b, density=150)
-        keep = np.random.default_rng(b).permutation(len(room["coord"]))[:points]
-        coord = torch.from_numpy(room["coord"][keep])
-        scenes.append(
-            dict(
-                coord=coord,
-                grid_coord=(coord / 0.02).floor().long(),
-                feat=torch.cat(
-                    [torch.from_numpy(room["color"][keep]).float() / 127.5 - 1, torch.from_numpy(room["normal"][keep])],
-                    1,
-                ),
-            )
-        )
-    data = {k: torch.cat([s[k] for s in scenes]) for k in scenes[0]}
-    data["offset"] = torch.tensor([len(s["coord"]) for s in scenes]).cumsum(0)
+    data = room_batch(batch, points, grid_size=0.02, first_seed=100)
     mixer_cfg = dict(patch_size=1024) if mixer == "patch_attention" else {}
     model = host.build_model(
         dict(

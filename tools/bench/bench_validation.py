@@ -7,16 +7,19 @@ training step of the SPD segmentor on the same batch, measured in one process. O
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
-import numpy as np
 import torch
 
-from pointcept_csp import host
-from pointcept_csp.datasets.synthetic import generate_room
-from pointcept_csp.models.spd import _check_labels
-from pointcept_csp.models.validation import check_point_batch
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+from pointcept_csp import host  # noqa: E402
+from pointcept_csp.models.spd import _check_labels  # noqa: E402
+from pointcept_csp.models.validation import check_point_batch  # noqa: E402
+from tools.bench.scenes import room_batch  # noqa: E402
 
 
 def main():
@@ -27,24 +30,7 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    parts = []
-    for s in range(args.scenes):
-        room = generate_room(300 + s, density=150)
-        keep = np.random.default_rng(s).permutation(len(room["coord"]))[: args.points]
-        coord = torch.from_numpy(room["coord"][keep])
-        parts.append(
-            dict(
-                coord=coord,
-                grid_coord=(coord / 0.05).floor().long(),
-                feat=torch.cat(
-                    [torch.from_numpy(room["color"][keep]).float() / 127.5 - 1, torch.from_numpy(room["normal"][keep])],
-                    1,
-                ),
-                segment=torch.from_numpy(room["segment"][keep].astype(np.int64)),
-            )
-        )
-    batch = {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
-    batch["offset"] = torch.tensor([len(p["coord"]) for p in parts]).cumsum(0)
+    batch = room_batch(args.scenes, args.points, grid_size=0.05, first_seed=300, labels=True)
     cfg = host.load_config("configs/s3dis/pointcsp-tiny.py")
     model = host.build_model(cfg.model).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
