@@ -97,30 +97,46 @@ def _offset_pairs(neighbors: torch.Tensor) -> list[tuple[int, torch.Tensor, torc
 
 class _SubmanifoldConv(torch.autograd.Function):
     """Sum over kernel offsets of gather -> GEMM -> scatter-add. Backward re-gathers instead of keeping the k^3
-    gathered copies of the input that autograd would store (27x the feature memory for a 3x3x3 kernel)."""
+    gathered copies of the input that autograd would store (27x the feature memory for a 3x3x3 kernel).
+
+    Under autocast the GEMMs run in the autocast dtype (as `nn.Linear` would) and the sums over offsets accumulate
+    in float32; gradients come back in the dtypes of `feat` and `weight`."""
 
     @staticmethod
     def forward(ctx, feat, weight, neighbors):
+        device = feat.device.type
+        dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else feat.dtype
+        ctx.input_dtypes = (feat.dtype, weight.dtype)
+        feat, weight = feat.to(dtype), weight.to(dtype)
         pairs = _offset_pairs(neighbors)
-        out = feat.new_zeros(feat.shape[0], weight.shape[2])
-        for k, dst, src in pairs:
-            out.index_add_(0, dst, feat[src] @ weight[k])
+        with torch.autocast(device, enabled=False):
+            out = feat.new_zeros(feat.shape[0], weight.shape[2], dtype=torch.promote_types(dtype, torch.float32))
+            for k, dst, src in pairs:
+                out.index_add_(0, dst, (feat[src] @ weight[k]).to(out.dtype))
         ctx.save_for_backward(feat, weight)
         ctx.pairs = pairs
-        return out
+        return out.to(dtype)
 
     @staticmethod
     def backward(ctx, grad_out):
         feat, weight = ctx.saved_tensors
-        grad_feat = torch.zeros_like(feat) if ctx.needs_input_grad[0] else None
-        grad_weight = torch.zeros_like(weight) if ctx.needs_input_grad[1] else None
-        for k, dst, src in ctx.pairs:
-            g = grad_out[dst]
-            if grad_feat is not None:
-                grad_feat.index_add_(0, src, g @ weight[k].t())
-            if grad_weight is not None:
-                grad_weight[k] = feat[src].t() @ g
-        return grad_feat, grad_weight, None
+        feat_dtype, weight_dtype = ctx.input_dtypes
+        grad_out = grad_out.to(feat.dtype)
+        acc = torch.promote_types(feat.dtype, torch.float32)
+        grad_feat = feat.new_zeros(feat.shape, dtype=acc) if ctx.needs_input_grad[0] else None
+        grad_weight = weight.new_zeros(weight.shape, dtype=acc) if ctx.needs_input_grad[1] else None
+        with torch.autocast(feat.device.type, enabled=False):
+            for k, dst, src in ctx.pairs:
+                g = grad_out[dst]
+                if grad_feat is not None:
+                    grad_feat.index_add_(0, src, (g @ weight[k].t()).to(acc))
+                if grad_weight is not None:
+                    grad_weight[k] = feat[src].t() @ g
+        return (
+            None if grad_feat is None else grad_feat.to(feat_dtype),
+            None if grad_weight is None else grad_weight.to(weight_dtype),
+            None,
+        )
 
 
 def submanifold_conv(

@@ -6,7 +6,7 @@ import torch
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
-from tests._utils import assert_close, requires_cuda
+from tests._utils import assert_close, relative_error, requires_cuda
 
 
 def scene(n, seed, extent=3.0, grid_size=0.1):
@@ -159,3 +159,23 @@ def test_backbone_on_cuda_matches_the_cpu(conv_backend):
         expected = cpu(batch)["feat"]
         got = gpu({k: v.to("cuda") for k, v in batch.items()})["feat"].cpu()
     assert_close("features", got, expected, atol=1e-2, rtol=1e-2)  # TF32 inside fla; a wrong layout is O(1)
+
+
+@requires_cuda
+def test_bf16_autocast_training_step_stays_finite():
+    """One training step under bf16 autocast (as the pre-training configs run) on the GPU path: a finite loss, a
+    finite gradient for every parameter, and features within bf16 rounding of the fp32 forward."""
+    model = build(backend="auto", conv_backend="auto", drop_path=0.1).to("cuda").train()
+    batch = {k: v.to("cuda") for k, v in pack(*(scene(4000, s, extent=6.0, grid_size=0.08) for s in range(4))).items()}
+    with torch.autocast("cuda", dtype=torch.bfloat16):
+        loss = model(batch)["feat"].float().pow(2).mean()
+    loss.backward()
+    assert torch.isfinite(loss), f"loss {loss.item()}"
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), f"{name}: missing or non-finite gradient"
+    model.eval()
+    with torch.no_grad():
+        full = model(batch)["feat"]
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            half = model(batch)["feat"].float()
+    assert relative_error(half, full) < 5e-2, f"bf16 vs fp32 features: {relative_error(half, full):.2e}"

@@ -46,6 +46,26 @@ def test_submanifold_conv_matches_brute_force_with_gradients():
         assert_close(name, a, b, atol=1e-12)
 
 
+def test_submanifold_conv_under_bf16_autocast_matches_float32():
+    """AMP runs the native conv in bf16 (the index_add of a bf16 product into a float32 sum used to raise); the
+    gradients come back in the parameters' float32."""
+    grid, batch = random_cells([60, 45])
+    feat = torch.randn(len(grid), 16, requires_grad=True)
+    weight = torch.randn(27, 16, 8, requires_grad=True)
+    nbrs = neighbor_map(grid, batch)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = submanifold_conv(feat, weight, nbrs)
+    assert out.dtype == torch.bfloat16
+    ref = submanifold_conv(feat, weight, nbrs)
+    assert ((out.float() - ref).norm() / ref.norm()).item() < 2e-2
+    dy = torch.randn_like(ref)
+    grads = torch.autograd.grad((out.float() * dy).sum(), (feat, weight))
+    ref_grads = torch.autograd.grad((ref * dy).sum(), (feat, weight))
+    for name, a, b in zip(["dfeat", "dweight"], grads, ref_grads):
+        assert a.dtype == torch.float32, f"{name}: dtype {a.dtype}"
+        assert ((a - b).norm() / b.norm()).item() < 2e-2, name
+
+
 def test_neighbors_stay_within_their_sample_and_duplicates_raise():
     grid = torch.tensor([[0, 0, 0], [0, 0, 1], [0, 0, 0]])
     batch = torch.tensor([0, 0, 1])

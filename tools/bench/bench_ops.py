@@ -6,6 +6,10 @@ Each case runs in a fresh subprocess (peak RSS is per process), once with glibc'
 
     python tools/bench/bench_ops.py                       # T = 4k, 16k, 64k; reference up to 16k
     python tools/bench/bench_ops.py --lengths 4096 --json exp/bench/ops.json
+    python tools/bench/bench_ops.py --device cuda --lengths 16384 65536 262144   # GPU rows, in this process
+
+With `--device cuda` every GPU backend that is installed (torch's chunked kernels on CUDA, fla, mamba-ssm) runs in
+this process, timed with CUDA events after a warm-up (Triton compiles then), peak from the caching allocator.
 """
 
 from __future__ import annotations
@@ -55,15 +59,14 @@ def make_inputs(op: str, T: int, device: str):
 
 
 def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, which: str) -> dict:
-    """Time one case (`which`: "fwd" or "fwd_bwd") in this fresh process; returns seconds (median of repeats) and
-    the peak memory above the inputs in MiB."""
+    """Time one CPU case (`which`: "fwd" or "fwd_bwd", `impl`: "torch" or "reference") in this fresh process;
+    returns seconds (median of repeats) and the peak RSS above the inputs in MiB."""
     import torch
 
     from pointcept_csp import ops
 
     torch.set_num_threads(1)
-    device = "cuda" if impl in ("fla", "mamba") or (impl == "torch-cuda") else "cpu"
-    backend = "torch" if impl == "torch-cuda" else impl
+    device, backend = "cpu", impl
     inputs = make_inputs(op, T, device)
     cu = None
     if mode == "independent":
@@ -76,19 +79,13 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, wh
         entry = ops.gated_delta_rule if op == "gated_delta" else ops.ssd
         fn = lambda *a, **k: entry(*a, backend=backend, **k)  # noqa: E731
 
-    def sync():
-        if device == "cuda":
-            torch.cuda.synchronize()
-
     def forward():
         with torch.no_grad():
             fn(*inputs, cu_seqlens=cu)
-        sync()
 
     def forward_backward():
         out, _ = fn(*inputs, cu_seqlens=cu)
         out.sum().backward()
-        sync()
 
     result = {}
     for name, step in (("fwd", forward), ("fwd_bwd", forward_backward)):
@@ -96,19 +93,80 @@ def worker(op: str, impl: str, T: int, mode: str, samples: int, repeats: int, wh
             continue
         reset_peak()
         base = rss_mib()
-        if device == "cuda":
-            torch.cuda.reset_peak_memory_stats()
-            base = torch.cuda.memory_allocated() / 2**20
         times = []
         for i in range(repeats + (impl != "reference")):  # one warm-up run, except for the slow token loop
             tic = time.perf_counter()
             step()
             if i or impl == "reference":
                 times.append(time.perf_counter() - tic)
-        peak = (torch.cuda.max_memory_allocated() / 2**20 if device == "cuda" else peak_mib()) - base
         result[name] = statistics.median(times)
-        result[name + "_mem_mib"] = max(peak, 0.0)
+        result[name + "_mem_mib"] = max(peak_mib() - base, 0.0)
     return result
+
+
+def cuda_rows(ops_: list[str], lengths: list[int], samples: int, repeats: int) -> list[dict]:
+    """GPU rows: each installed CUDA backend, CSP and independent mode, fwd and fwd+bwd; failures are reported."""
+    import torch
+
+    from pointcept_csp import ops
+    from pointcept_csp.ops.backend import has_package
+
+    rows = []
+    for op in ops_:
+        entry = ops.gated_delta_rule if op == "gated_delta" else ops.ssd
+        backends = ["torch"] + [b for b in ("fla", "mamba") if has_package(b) and (b != "mamba" or op == "ssd")]
+        for T in lengths:
+            inputs = make_inputs(op, T, "cuda")
+            for backend in backends:
+                for mode in ("csp", "independent"):
+                    cu = None
+                    if mode == "independent":
+                        cu = torch.tensor([round(i * T / samples) for i in range(samples + 1)], device="cuda")
+                    row = dict(op=op, impl="torch-cuda" if backend == "torch" else backend, T=T, mode=mode)
+                    row["allocator"] = "cuda"
+                    try:
+                        for which in ("fwd", "fwd_bwd"):
+                            row[which], row[which + "_mem_mib"] = time_cuda(entry, inputs, cu, backend, which, repeats)
+                    except Exception as e:  # noqa: BLE001  (a benchmark row records the failure and the run goes on)
+                        row["error"] = f"{type(e).__name__}: {str(e)[:300]}"
+                        print(f"cuda     {op:12s} {row['impl']:10s} T={T:6d} {mode:11s} FAILED {row['error']}")
+                        continue
+                    rows.append(row)
+                    print(
+                        f"cuda     {op:12s} {row['impl']:10s} T={T:6d} {mode:11s} fwd {row['fwd'] * 1e3:8.2f}ms "
+                        f"fwd+bwd {row['fwd_bwd'] * 1e3:8.2f}ms  peak {row['fwd_bwd_mem_mib']:8.1f} MiB",
+                        flush=True,
+                    )
+    return rows
+
+
+def time_cuda(entry, inputs, cu, backend: str, which: str, repeats: int) -> tuple[float, float]:
+    """Median seconds over `repeats` after one warm-up, and the peak memory above the inputs (MiB)."""
+    import torch
+
+    def step():
+        if which == "fwd":
+            with torch.no_grad():
+                entry(*inputs, cu_seqlens=cu, backend=backend)
+        else:
+            out, _ = entry(*inputs, cu_seqlens=cu, backend=backend)
+            out.sum().backward()
+            for x in inputs:
+                x.grad = None
+
+    step()
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    base = torch.cuda.memory_allocated()
+    times = []
+    for _ in range(repeats):
+        start, stop = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        step()
+        stop.record()
+        torch.cuda.synchronize()
+        times.append(start.elapsed_time(stop) / 1000)
+    return statistics.median(times), (torch.cuda.max_memory_allocated() - base) / 2**20
 
 
 def run_case(op, impl, T, mode, samples, repeats, allocator) -> dict:
@@ -142,18 +200,20 @@ def main():
     parser.add_argument("--reference-max", type=int, default=16384, help="longest T for the token-loop reference")
     parser.add_argument("--samples", type=int, default=8, help="samples per batch in independent mode")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="cuda: the GPU rows only")
     parser.add_argument("--json", default=os.path.join(ROOT, "exp", "bench", "ops.json"))
     args = parser.parse_args()
     if args.worker:
         op, impl, T, mode, samples, repeats, which = args.worker
         print(json.dumps(worker(op, impl, int(T), mode, int(samples), int(repeats), which)))
         return
-
-    import torch
+    if args.device == "cuda":
+        rows = cuda_rows(args.ops, args.lengths, args.samples, args.repeats)
+        print_gpu_ratios(rows)
+        write_json(rows, args.json)
+        return
 
     impls = ["torch"]
-    if torch.cuda.is_available():
-        impls += ["torch-cuda", "fla"] + (["mamba"] if "ssd" in args.ops else [])
     rows = []
     for allocator in ALLOCATORS:
         for op in args.ops:
@@ -179,10 +239,29 @@ def main():
                             flush=True,
                         )
     print_ratios(rows)
-    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-    with open(args.json, "w") as f:
+    write_json(rows, args.json)
+
+
+def write_json(rows: list[dict], path: str) -> None:
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
         json.dump(rows, f, indent=1)
-    print(f"wrote {args.json}")
+    print(f"wrote {path}")
+
+
+def print_gpu_ratios(rows: list[dict]) -> None:
+    print("\nratios (same run):")
+    get = {(r["op"], r["impl"], r["T"], r["mode"]): r for r in rows}
+    for op, impl, T, mode in sorted(get):
+        base = get.get((op, "torch-cuda", T, mode))
+        if impl != "torch-cuda" and base:
+            speedup = base["fwd_bwd"] / get[(op, impl, T, mode)]["fwd_bwd"]
+            print(f"  {op:12s} T={T:6d} {mode:11s} torch-cuda/{impl} fwd+bwd {speedup:.1f}x")
+        if impl != "torch-cuda" or mode != "csp":
+            continue
+        indep = get.get((op, impl, T, "independent"))
+        if indep:
+            print(f"  {op:12s} T={T:6d} torch-cuda independent/CSP fwd+bwd {indep['fwd_bwd'] / base['fwd_bwd']:.2f}x")
 
 
 def print_ratios(rows):

@@ -1,0 +1,48 @@
+"""tools/gpu_check.sh: the dry run (what CI can check of the GPU check) finds every script, config and CUDA test
+it would run, and reports what is missing; without a GPU the real run refuses with a clear message."""
+
+import os
+import subprocess
+import sys
+
+import torch
+
+from tests._utils import ROOT, run_tool
+from tools import gpu_check
+
+
+def test_dry_run_finds_every_part():
+    env = dict(os.environ, PYTHON=sys.executable, OMP_NUM_THREADS="1")
+    proc = subprocess.run(
+        ["sh", "tools/gpu_check.sh", "--dry-run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "dry run: ok" in proc.stdout
+    collected = int(proc.stdout.split(" CUDA tests collected")[0].rsplit(" ", 1)[-1])
+    assert collected >= 8, proc.stdout  # fla GDR x2, SSD x4, spconv, backbone x2, bf16 step
+    for part in ("env", "tests", "ops", "backbone", "pretrain"):
+        assert f"\n{part}: " in "\n" + proc.stdout, f"part {part} not planned:\n{proc.stdout}"
+
+
+def test_dry_run_reports_a_missing_script(monkeypatch, capsys, tmp_path):
+    original = gpu_check.part_commands
+
+    def broken(args, py):
+        commands = original(args, py)
+        commands["ops"] = [[py, "tools/bench/no_such_bench.py"]]
+        return commands
+
+    monkeypatch.setattr(gpu_check, "part_commands", broken)
+    args = gpu_check.argparse.Namespace(only=["ops"], work=str(tmp_path), out=str(tmp_path), pretrain_steps=1)
+    assert gpu_check.dry_run(args, sys.executable) == 1
+    assert "tools/bench/no_such_bench.py is missing" in capsys.readouterr().err
+
+
+def test_real_run_without_cuda_refuses_clearly():
+    if torch.cuda.is_available():
+        return  # on a GPU machine the real run is tools/gpu_check.sh itself
+    proc = run_tool(
+        "tools/gpu_check.py", "--only", "env", "--out", os.path.join(ROOT, "exp", "gpu_check_cpu"), check=False
+    )
+    assert proc.returncode != 0
+    assert "no CUDA device is visible" in proc.stderr
