@@ -7,6 +7,9 @@
   studies:
     batch     the full model fine-tuned with several batch sizes (the paper's Fig. 5: SPD makes it insensitive)
     shuffle   the full model with and without token shuffling in every SSM block
+    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/csp_reach.py), cross-scene
+              class consistency (tools/embed_plot.py), the scannet-mini linear probe (tools/linear_probe.py) and
+              SPD fine-tuning mIoU; with the study config (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
 
 Each run goes through tools/train.py / tools/test.py; the table (mean and spread of mIoU / mAcc / OA over seeds)
 is written as markdown with the command that produced it.
@@ -118,6 +121,53 @@ def finetune(args, seed: int, backbone: str, spd: bool, tag: str, extra: list[st
         return json.load(f)
 
 
+def tool_json(cmd: list[str], log: str) -> dict:
+    """Run a tool that prints a JSON object (possibly among other lines); return the last such object."""
+    run(cmd, log)
+    with open(log) as f:
+        text = "\n" + f.read()
+    start = text.rfind("\n{\n")
+    if start < 0:
+        raise RuntimeError(f"no JSON object in the output of {' '.join(cmd)}; log: {log}")
+    return json.loads(text[start + 1 : text.index("\n}", start) + 2])
+
+
+def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bool, dict]) -> dict[bool, dict]:
+    """Reach, cross-scene class consistency and the linear probe of the CSP and no-CSP backbones of one seed."""
+    from pointcept_csp.models.reach import stage_summary
+
+    out = os.path.join(args.exp, f"study-seed{seed}")
+    os.makedirs(out, exist_ok=True)
+    checkpoints = [f"{'csp' if csp else 'nocsp'}={path}" for csp, path in backbones.items()]
+    consistency = tool_json(
+        [sys.executable, "tools/embed_plot.py", "--config", args.pretrain_config, "--checkpoints", *checkpoints]
+        + ["--output", os.path.join(out, "embedding.png")],
+        os.path.join(out, "embed.log"),
+    )["cross_scene_class_consistency"]
+    measures = {}
+    for csp, path in backbones.items():
+        name = "csp" if csp else "nocsp"
+        reach_json = os.path.join(out, f"reach-{name}.json")
+        run(
+            [sys.executable, "tools/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
+            + ["--json", reach_json],
+            os.path.join(out, f"reach-{name}.log"),
+        )
+        with open(reach_json) as f:
+            reach = json.load(f)["csp"]
+        probe = tool_json(
+            [sys.executable, "tools/linear_probe.py", "--checkpoint", path], os.path.join(out, f"probe-{name}.log")
+        )["results"]["pre-trained"]
+        measures[csp] = dict(
+            reach_changed=min(s["min_changed"] for s in stage_summary(reach)),
+            reach_output=reach["output"],
+            consistency=consistency[name],
+            probe_mIoU=probe["mIoU"],
+            spd_mIoU=finetuned[csp]["mIoU"],
+        )
+    return measures
+
+
 def summarise(results: list[dict]) -> str:
     cells = []
     for key in ("mIoU", "mAcc", "allAcc"):
@@ -126,10 +176,34 @@ def summarise(results: list[dict]) -> str:
     return " | ".join(cells)
 
 
+def csp_table(studies: dict[int, dict[bool, dict]], seeds: list[int]) -> list[str]:
+    columns = [
+        ("reach_changed", "tokens feeling the previous scene (lowest block)", 100),
+        ("reach_output", "output feature change", 1),
+        ("consistency", "cross-scene class consistency %", 100),
+        ("probe_mIoU", "scannet-mini linear probe mIoU", 100),
+        ("spd_mIoU", "SPD fine-tuning mIoU", 100),
+    ]
+    lines = [
+        "## csp",
+        "",
+        "| pre-training | " + " | ".join(title for _, title, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for csp in (True, False):
+        cells = []
+        for key, _, scale in columns:
+            values = np.array([studies[s][csp][key] for s in seeds]) * scale
+            spread = values.std(ddof=1) if len(values) > 1 else 0.0
+            cells.append(f"{values.mean():.3g} ± {spread:.2g}")
+        lines.append(f"| {'CSP' if csp else 'no CSP'} | " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--studies", nargs="+", default=["ablation"], choices=["ablation", "batch", "shuffle"])
+    parser.add_argument("--studies", nargs="+", default=["ablation"], choices=["ablation", "batch", "shuffle", "csp"])
     parser.add_argument("--batch-sizes", nargs="+", type=int, default=[2, 4, 8])
     parser.add_argument("--default-batch", type=int, default=4, help="the fine-tuning config's batch size")
     parser.add_argument("--pretrain-config", default="configs/demo/pretrain-pointcsp-demo.py")
@@ -183,7 +257,16 @@ def main():
         if "shuffle" in args.studies:
             for shuffle in (True, False):
                 add("shuffle", f"shuffle {'on' if shuffle else 'off'}", seed, True, True, shuffle=shuffle)
+        if "csp" in args.studies:
+            for csp in (True, False):
+                add("csp", "CSP" if csp else "no CSP", seed, csp, True)
     results = {key: runs[run_key].result() for key, run_key in table.items()}
+    studies = {}
+    if "csp" in args.studies:
+        for seed in args.seeds:
+            pre = {csp: backbone(seed, csp).result() for csp in (True, False)}
+            tuned = {csp: results[("csp", "CSP" if csp else "no CSP", seed)] for csp in (True, False)}
+            studies[seed] = csp_measures(args, seed, pre, tuned)
 
     command = "python tools/ablate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
@@ -200,12 +283,14 @@ def main():
     ]
     for study in ("ablation", "batch", "shuffle"):
         names = list(dict.fromkeys(k[1] for k in results if k[0] == study))
-        if not names:
+        if not names or study == "csp":
             continue
         lines += [f"## {study}", "", "| configuration | mIoU | mAcc | OA |", "|---|---|---|---|"]
         for name in names:
             lines.append(f"| {name} | {summarise([results[(study, name, s)] for s in args.seeds])} |")
         lines.append("")
+    if studies:
+        lines += csp_table(studies, args.seeds)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:
         f.write("\n".join(lines) + "\n")

@@ -25,7 +25,7 @@ from pointcept_csp.utils.metrics import intersection_and_union, segmentation_sco
 
 PRETRAIN_CFG = "configs/demo/pretrain-pointcsp-demo.py"
 FINETUNE_CFG = "configs/demo/semseg-pointcsp-spd-demo.py"
-SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "Skipped step")
+SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "Skipped step", "CSP: ")
 
 
 def run(cmd: list[str], log_path: str) -> None:
@@ -100,12 +100,14 @@ def main():
     )
     times["pre-training"] = time.perf_counter() - tic
 
-    print("[3/5] exporting the student backbone", flush=True)
+    print("[3/5] exporting the student backbone; how far its state reaches across rooms", flush=True)
     backbone = os.path.join(pre_dir, "model", "backbone.pth")
     run(
         [sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
         os.path.join(exp, "export.log"),
     )
+    reach = [sys.executable, "tools/csp_reach.py", "--config-file", PRETRAIN_CFG, "--weight", backbone]
+    run(reach + ["--json", os.path.join(exp, "reach.json")], os.path.join(exp, "reach.log"))
 
     print("[4/5] SPD fine-tuning (student: one room at a time; EMA teacher: the batch as one sequence)", flush=True)
     tic = time.perf_counter()

@@ -3,4 +3,20 @@
 # Extra arguments go to pytest, e.g. `sh tools/test.sh tests/ops -k gated`.
 cd "$(dirname "$0")/.." || exit 1
 . tools/env.sh
+# the Pointcept integration tests run against ../shared/pointcept (or POINTCEPT_ROOT) when one is there; they need
+# Pointcept's pure-Python requirements (its CUDA extensions are stood in for by tests/integration/pointcept_standins.py)
+if [ -z "${POINTCEPT_ROOT:-}" ] && [ -d "$ROOT/../shared/pointcept/pointcept" ]; then
+  POINTCEPT_ROOT=$(cd "$ROOT/../shared/pointcept" && pwd)
+fi
+if [ -n "${POINTCEPT_ROOT:-}" ]; then
+  export POINTCEPT_ROOT
+  PC_REQUIREMENTS="yapf scipy termcolor einops h5py plyfile"
+  PC_STAMP="$VENV/.pointcept-requirements"
+  if [ ! -f "$PC_STAMP" ] || [ "$(cat "$PC_STAMP")" != "$PC_REQUIREMENTS" ]; then
+    echo "[test] installing Pointcept's pure-Python requirements for the integration tests ($POINTCEPT_ROOT)"
+    # shellcheck disable=SC2086
+    "$PY" -m pip install -q --disable-pip-version-check $PC_REQUIREMENTS || exit 1
+    echo "$PC_REQUIREMENTS" > "$PC_STAMP"
+  fi
+fi
 exec "$PY" -m pytest "$@"

@@ -14,9 +14,10 @@ seed = 0
 base_lr = 0.005
 model = dict(
     num_classes=num_classes, backbone_out_channels=32, lovasz_weight=0.0, geo=dict(samples=256),
-    backbone=dict(enc_depths=(1, 1, 2), enc_channels=(16, 32, 64), enc_num_head=(2, 2, 4), stride=(2, 2),
-                  dec_depths=(1, 1), dec_channels=(32, 32), dec_num_head=(2, 2), mlp_ratio=2, drop_path=0.0,
-                  grid_size=grid_size),
+    backbone=dict(enc_depths=(1, 1, 2), enc_channels=(16, 32, 64), enc_num_head=(1, 1, 2), stride=(2, 2),
+                  dec_depths=(1, 1), dec_channels=(32, 32), dec_num_head=(1, 1), mlp_ratio=2, drop_path=0.0,
+                  grid_size=grid_size,
+                  expected_tokens=(5000, 1350, 380)),  # a 5000-point crop per stage; loaded weights override it
 )
 optimizer = dict(type="AdamW", lr=base_lr, weight_decay=0.05)
 scheduler = dict(type="OneCycleLR", max_lr=[base_lr, base_lr * 0.1], pct_start=0.2, anneal_strategy="cos",

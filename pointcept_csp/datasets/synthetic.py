@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import torch
 
 from .. import host
 
@@ -185,6 +186,61 @@ def generate_room(seed: int, density: float = 120.0, noise: float = 0.005, holes
         segment=segment[keep].astype(np.int16),
         instance=instance[keep].astype(np.int16),
     )
+
+
+def training_crop(coord: np.ndarray, points: int, grid_size: float, rng: np.random.Generator) -> np.ndarray:
+    """Indices of a training crop as Pointcept's pipeline makes one: one random point per occupied `grid_size` cell
+    (GridSample), then the `points` nearest to a random kept point (SphereCrop), all of them when fewer."""
+    voxel = np.floor(coord / grid_size).astype(np.int64)
+    order = rng.permutation(len(voxel))
+    _, first = np.unique(voxel[order], axis=0, return_index=True)
+    kept = order[first]
+    if len(kept) > points:
+        centre = coord[kept[rng.integers(len(kept))]]
+        dist = ((coord[kept] - centre) ** 2).sum(1)
+        kept = kept[np.argpartition(dist, points - 1)[:points]]
+    return np.sort(kept)
+
+
+def crop_sample(
+    coord: np.ndarray,
+    color: np.ndarray,
+    normal: np.ndarray,
+    points: int,
+    grid_size: float,
+    rng: np.random.Generator,
+    segment: np.ndarray | None = None,
+) -> dict:
+    """A training crop (`training_crop`) as backbone input tensors: `coord` centre-shifted (xy mean, z min),
+    `grid_coord` of the crop's cells, `feat` = colour in [-1, 1] + normal (+ `segment`)."""
+    keep = training_crop(coord, points, grid_size, rng)
+    xyz = coord[keep]
+    voxel = np.floor(xyz / grid_size).astype(np.int64)
+    centre = np.array([*xyz[:, :2].mean(0), xyz[:, 2].min()], dtype=np.float32)
+    feat = np.concatenate([np.asarray(color[keep], np.float32) / 127.5 - 1, np.asarray(normal[keep], np.float32)], 1)
+    out = dict(
+        coord=torch.from_numpy((xyz - centre).astype(np.float32)),
+        grid_coord=torch.from_numpy(voxel - voxel.min(0)),
+        feat=torch.from_numpy(feat),
+    )
+    if segment is not None:
+        out["segment"] = torch.from_numpy(np.asarray(segment[keep], np.int64))
+    return out
+
+
+def room_crops(
+    count: int, points: int, grid_size: float, first_seed: int, density: float | None = None, labels: bool = False
+) -> list[dict]:
+    """`count` procedural rooms as training crops (`crop_sample`); `density` defaults to 1.5 points per cell of a
+    surface, so the crops are dense at `grid_size`."""
+    density = density or max(60.0, 1.5 / grid_size**2)
+    crops = []
+    for i in range(count):
+        room = generate_room(first_seed + i, density=density)
+        segment = room["segment"] if labels else None
+        rng = np.random.default_rng(i)
+        crops.append(crop_sample(room["coord"], room["color"], room["normal"], points, grid_size, rng, segment))
+    return crops
 
 
 def write_rooms(root: str, layout: str, splits: dict[str, list[int]], density: float = 120.0) -> list[str]:

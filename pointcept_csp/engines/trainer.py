@@ -6,7 +6,8 @@
 - numerical safety: a non-finite loss term, gradient norm or input (NaN / Inf in a sample) skips the step before
   any update (the log names the term or the sample), `comm_info["optimizer_stepped"]` tells the teacher hook, and
   more than `max_nonfinite_steps` skips in a row stop the run;
-- per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter).
+- per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter);
+- the optimizer's parameter groups are built here under both hosts (no weight decay on SSM decay rates and norms).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from .. import host
 from ..models.validation import NonFiniteInputError
 from ..utils import comm
 from ..utils.device import default_device, to_device
+from ..utils.optim import build_optimizer, per_param_group
+from .hooks import unwrap
 
 AMP_DTYPES = dict(float16=torch.float16, bfloat16=torch.bfloat16)
 
@@ -80,6 +83,19 @@ class CSPTrainer(host.DefaultTrainer):
                 find_unused_parameters=self.cfg.get("find_unused_parameters", False),
             )
         return model
+
+    def build_optimizer(self) -> torch.optim.Optimizer:
+        """The same parameter groups under both hosts (`utils.optim.build_optimizer`): SSM decay rates, norms and
+        biases without weight decay, `param_dicts` learning rates."""
+        return build_optimizer(self.cfg.optimizer, unwrap(self.model), self.cfg.get("param_dicts"))
+
+    def build_scheduler(self):
+        """The host's scheduler; a list `max_lr` (one per learning-rate group) is first expanded to the optimizer's
+        groups, which `build_optimizer` split by weight decay."""
+        max_lr = self.cfg.scheduler.get("max_lr")
+        if isinstance(max_lr, (list, tuple)):
+            self.cfg.scheduler.max_lr = per_param_group(max_lr, self.optimizer)
+        return super().build_scheduler()
 
     def build_scaler(self):
         if self.cfg.enable_amp and self.device.type == "cuda" and self.cfg.get("amp_dtype", "float16") == "float16":

@@ -34,6 +34,31 @@ def cosine_ramp(start: float, end: float, progress: float) -> float:
     return end - (end - start) * (math.cos(math.pi * progress) + 1) / 2
 
 
+def ema_momentum(cfg: dict, step: int, total_steps: int) -> float:
+    """EMA momentum at `step`: cosine `base -> final` over the run. `base` is given, or derived from `horizon`, the
+    EMA's time constant as a fraction of the run: base = 1 - 1 / (horizon * total_steps), so a short run gets a
+    teacher that moves (0.996 barely moves in 48 steps: the teacher keeps 83% of its start)."""
+    unknown = set(cfg) - {"base", "final", "horizon"}
+    if unknown or ("base" in cfg) == ("horizon" in cfg):
+        raise ValueError(f"momentum takes 'final' and exactly one of 'base' / 'horizon', got keys {sorted(cfg)}")
+    if "horizon" in cfg:
+        if not cfg["horizon"] > 0:
+            raise ValueError(f"momentum horizon must be > 0 (a fraction of the run), got {cfg['horizon']}")
+        base = 1.0 - 1.0 / max(cfg["horizon"] * total_steps, 1.0)
+    else:
+        base = cfg["base"]
+    return cosine_ramp(base, cfg.get("final", 1.0), step / max(total_steps, 1))
+
+
+def with_default_base(momentum: dict | None, base: float) -> dict:
+    """A momentum config with `final` = 1 and `base` filled in unless the user gave `base` or `horizon`."""
+    cfg = dict(momentum or {})
+    if "base" not in cfg and "horizon" not in cfg:
+        cfg["base"] = base
+    cfg.setdefault("final", 1.0)
+    return cfg
+
+
 def warmup_constant(start: float, base: float, warmup_ratio: float, progress: float) -> float:
     """Linear start -> base over the first `warmup_ratio` of training, then base (teacher temperature)."""
     if warmup_ratio <= 0 or progress >= warmup_ratio:

@@ -48,6 +48,17 @@ class DropPath(nn.Module):
         return f"drop_prob={self.drop_prob}"
 
 
+class LayerScale(nn.Module):
+    """x * gamma with a learnable per-channel gamma initialised to `init` (Touvron et al., arXiv:2103.17239)."""
+
+    def __init__(self, channels: int, init: float, device=None, dtype=None) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((channels,), float(init), device=device, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.gamma
+
+
 class RMSNorm(nn.Module):
     """x / rms(x) * weight over the last dimension (Zhang & Sennrich, arXiv:1910.07467)."""
 
@@ -83,11 +94,40 @@ def log_uniform_(tensor: torch.Tensor, low: float, high: float) -> torch.Tensor:
         return tensor.uniform_(math.log(low), math.log(high)).exp_()
 
 
-def mamba2_decay_parameters(num_heads: int, device=None, dtype=None) -> tuple[nn.Parameter, nn.Parameter]:
-    """Mamba2's initialisation of the per-head decay: `A_log` = log U(1, 16) and `dt_bias` = softplus^-1 of
-    log-uniform dt in [1e-3, 0.1]; both excluded from weight decay."""
+DECAY_INITS = {"fla": (0.0, 16.0), "mamba2": (1.0, 16.0)}  # A ~ U(low, high): fla's GatedDeltaNet, Mamba2
+
+
+def decay_parameters(
+    num_heads: int,
+    init: str = "fla",
+    long_memory_tokens: float | None = None,
+    long_memory_fraction: float = 0.25,
+    device=None,
+    dtype=None,
+) -> tuple[nn.Parameter, nn.Parameter]:
+    """Per-head decay of an SSM state, log a_t = -exp(`A_log`) * softplus(proj(x_t) + `dt_bias`): `A_log` = log A
+    with A ~ U(0, 16) (`init="fla"`) or U(1, 16) (`"mamba2"`), `dt_bias` = softplus^-1 of dt ~ logU(1e-3, 0.1).
+    Such heads forget within about 1 / (A dt) tokens, i.e. a few to a few hundred.
+
+    Long-memory heads: with `long_memory_tokens` = L (the expected tokens per sample where the mixer works), the
+    last max(1, round(`long_memory_fraction` * H)) heads get A = 1 and dt = 1 / (2 L), so they keep exp(-1/2) = 61%
+    of their state over one sample (e-folding memory 2 L tokens) and can carry one sample into the next.
+    Both parameters are excluded from weight decay.
+    """
+    if init not in DECAY_INITS:
+        raise ValueError(f"decay init must be one of {sorted(DECAY_INITS)}, got {init!r}")
+    if not 0.0 <= long_memory_fraction <= 1.0:
+        raise ValueError(f"long_memory_fraction must lie in [0, 1], got {long_memory_fraction}")
+    if long_memory_tokens is not None and long_memory_tokens < 1:
+        raise ValueError(f"long_memory_tokens must be >= 1 token, got {long_memory_tokens}")
     dd = dict(device=device, dtype=dtype)
-    A_log = nn.Parameter(torch.empty(num_heads, **dd).uniform_(1, 16).log())
-    dt_bias = nn.Parameter(inverse_softplus(log_uniform_(torch.empty(num_heads, **dd), 1e-3, 0.1)))
+    low, high = DECAY_INITS[init]
+    A = torch.empty(num_heads, **dd).uniform_(low, high).clamp_min_(1e-4)
+    dt = log_uniform_(torch.empty(num_heads, **dd), 1e-3, 0.1)
+    if long_memory_tokens is not None:
+        n_long = max(1, round(long_memory_fraction * num_heads))
+        A[num_heads - n_long :] = 1.0
+        dt[num_heads - n_long :] = 1.0 / (2.0 * long_memory_tokens)
+    A_log, dt_bias = nn.Parameter(A.log()), nn.Parameter(inverse_softplus(dt))
     A_log._no_weight_decay = dt_bias._no_weight_decay = True
     return A_log, dt_bias

@@ -40,9 +40,22 @@ def geometry_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).pow(2).sum(-1).mean()
 
 
-def spd_loss(student_feat: torch.Tensor, teacher_feat: torch.Tensor) -> torch.Tensor:
-    """L_SPD: mean squared error between student features and the stop-gradient teacher features."""
-    return F.mse_loss(student_feat, teacher_feat.detach())
+SPD_NORMALIZE = (None, "layer_norm", "l2")
+
+
+def spd_loss(student_feat: torch.Tensor, teacher_feat: torch.Tensor, normalize: str | None = None) -> torch.Tensor:
+    """L_SPD: mean squared error between student features and the stop-gradient teacher features, optionally
+    after normalising both per point (`"layer_norm"`: zero mean, unit variance over channels; `"l2"`: unit norm),
+    so the loss asks for the same direction rather than the same scale."""
+    if normalize not in SPD_NORMALIZE:
+        raise ValueError(f"SPD normalize must be one of {SPD_NORMALIZE}, got {normalize!r}")
+    teacher_feat = teacher_feat.detach()
+    if normalize == "layer_norm":
+        student_feat = F.layer_norm(student_feat, student_feat.shape[-1:])
+        teacher_feat = F.layer_norm(teacher_feat, teacher_feat.shape[-1:])
+    elif normalize == "l2":
+        student_feat, teacher_feat = F.normalize(student_feat, dim=-1), F.normalize(teacher_feat, dim=-1)
+    return F.mse_loss(student_feat, teacher_feat)
 
 
 def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -1) -> torch.Tensor:

@@ -14,7 +14,7 @@ from torch.utils.checkpoint import checkpoint
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
-from .layers import RMSNorm, mamba2_decay_parameters, trunc_normal_
+from .layers import RMSNorm, decay_parameters, trunc_normal_
 
 
 def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor | None:
@@ -69,6 +69,14 @@ class GatedDeltaNetMixer(SequenceMixer):
         bidirectional (bool, Optional): add a reversed-order scan. Default: `False`.
         recompute (bool, Optional): store only the input for backward (see `recompute_in_backward`). Default: `True`.
         backend (Backend, Optional): kernel of the recurrence, see `pointcept_csp.ops`. Default: `"auto"`.
+        decay_init (str, Optional): "fla" (A ~ U(0, 16)) or "mamba2" (A ~ U(1, 16)). Default: `"fla"`.
+        long_memory_tokens (float, Optional): expected tokens per sample; sizes the long-memory heads
+            (`layers.decay_parameters`). Default: `None` (none).
+        long_memory_fraction (float, Optional): share of the heads with long memory (at least one). Default: 0.25.
+        output_init (str, Optional): "unit": the output gate `g_proj` and `o_proj` drawn with std 1 / sqrt(fan_in),
+            so the branch starts at about the scale of the residual stream; "transformer": std 0.02 like every other
+            linear (at widths 16-64 that leaves the branch at 0.3-1.5% of the stream, measured with
+            tools/csp_reach.py). Default: `"unit"`.
     """
 
     def __init__(
@@ -80,10 +88,16 @@ class GatedDeltaNetMixer(SequenceMixer):
         bidirectional: bool = False,
         recompute: bool = True,
         backend: Backend = "auto",
+        decay_init: str = "fla",
+        long_memory_tokens: float | None = None,
+        long_memory_fraction: float = 0.25,
+        output_init: str = "unit",
         device=None,
         dtype=None,
     ) -> None:
         super().__init__(bidirectional, recompute)
+        if output_init not in ("unit", "transformer"):
+            raise ValueError(f"output_init must be 'unit' or 'transformer', got {output_init!r}")
         if channels % num_heads != 0:
             raise ValueError(f"channels ({channels}) must be divisible by num_heads ({num_heads})")
         dd = dict(device=device, dtype=dtype)
@@ -100,14 +114,27 @@ class GatedDeltaNetMixer(SequenceMixer):
         self.q_conv = nn.Parameter(torch.empty(dk, conv_size, **dd))
         self.k_conv = nn.Parameter(torch.empty(dk, conv_size, **dd))
         self.v_conv = nn.Parameter(torch.empty(dv, conv_size, **dd))
-        # Mamba2-style: A ~ U(1, 16), dt ~ logU(1e-3, 0.1) through softplus
-        self.A_log, self.dt_bias = mamba2_decay_parameters(num_heads, **dd)
+        self.A_log, self.dt_bias = decay_parameters(
+            num_heads, decay_init, long_memory_tokens, long_memory_fraction, **dd
+        )
         self.o_norm = RMSNorm(self.head_v, **dd)
         self.o_proj = nn.Linear(dv, channels, bias=False, **dd)
         for w in (self.q_conv, self.k_conv, self.v_conv):
             nn.init.kaiming_uniform_(w, a=5**0.5)
+        self.output_init = output_init
         for lin in (self.q_proj, self.k_proj, self.v_proj, self.g_proj, self.a_proj, self.b_proj, self.o_proj):
             trunc_normal_(lin.weight)
+        self.init_output_projection()
+
+    def init_output_projection(self) -> None:
+        """Re-draw `g_proj` and `o_proj` for `output_init="unit"` (the backbone calls this after its own init)."""
+        if self.output_init == "unit":
+            for lin in (self.g_proj, self.o_proj):
+                trunc_normal_(lin.weight, std=lin.in_features**-0.5)
+
+    def log_decay(self, x: torch.Tensor) -> torch.Tensor:
+        """log a_t = g_t = -exp(A_log) * softplus(a_proj(x_t) + dt_bias), `[..., T, H]` (float32)."""
+        return -self.A_log.float().exp() * F.softplus(self.a_proj(x).float() + self.dt_bias)
 
     def scan(self, x: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         H, K, V = self.num_heads, self.head_k, self.head_v
@@ -115,7 +142,7 @@ class GatedDeltaNetMixer(SequenceMixer):
         q = short_conv(self.q_proj(x), self.q_conv, cu_seqlens=cu_seqlens).view(1, T, H, K)
         k = short_conv(self.k_proj(x), self.k_conv, cu_seqlens=cu_seqlens).view(1, T, H, K)
         v = short_conv(self.v_proj(x), self.v_conv, cu_seqlens=cu_seqlens).view(1, T, H, V)
-        g = -self.A_log.float().exp() * F.softplus(self.a_proj(x).float() + self.dt_bias)
+        g = self.log_decay(x)
         beta = self.b_proj(x).sigmoid()
         o, _ = gated_delta_rule(
             F.normalize(q, dim=-1),
@@ -140,6 +167,7 @@ class Mamba2Mixer(SequenceMixer):
         conv_size (int, Optional): Default: 4. bidirectional (bool, Optional): Default: `False`.
         recompute (bool, Optional): see `recompute_in_backward`. Default: `True`.
         backend (Backend, Optional): Default: `"auto"`.
+        decay_init, long_memory_tokens, long_memory_fraction: as `GatedDeltaNetMixer`. Default: "mamba2", None, 0.25.
     """
 
     def __init__(
@@ -152,6 +180,9 @@ class Mamba2Mixer(SequenceMixer):
         bidirectional: bool = False,
         recompute: bool = True,
         backend: Backend = "auto",
+        decay_init: str = "mamba2",
+        long_memory_tokens: float | None = None,
+        long_memory_fraction: float = 0.25,
         device=None,
         dtype=None,
     ) -> None:
@@ -166,7 +197,9 @@ class Mamba2Mixer(SequenceMixer):
         self.in_proj = nn.Linear(channels, 2 * inner + 2 * state_size + self.num_heads, bias=False, **dd)
         self.conv = nn.Parameter(torch.empty(inner + 2 * state_size, conv_size, **dd))
         self.conv_bias = nn.Parameter(torch.zeros(inner + 2 * state_size, **dd))
-        self.A_log, self.dt_bias = mamba2_decay_parameters(self.num_heads, **dd)
+        self.A_log, self.dt_bias = decay_parameters(
+            self.num_heads, decay_init, long_memory_tokens, long_memory_fraction, **dd
+        )
         self.D = nn.Parameter(torch.ones(self.num_heads, **dd))
         self.D._no_weight_decay = True
         self.norm = RMSNorm(inner, **dd)
@@ -174,6 +207,11 @@ class Mamba2Mixer(SequenceMixer):
         nn.init.kaiming_uniform_(self.conv, a=5**0.5)
         trunc_normal_(self.in_proj.weight)
         trunc_normal_(self.out_proj.weight)
+
+    def log_decay(self, x: torch.Tensor) -> torch.Tensor:
+        """log of the state decay exp(dt_t A), dt_t = softplus(dt-projection(x_t) + dt_bias), `[..., T, H]`."""
+        dt = self.in_proj(x)[..., -self.num_heads :]
+        return -self.A_log.exp() * F.softplus(dt + self.dt_bias)
 
     def scan(self, x: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         T, N, H, P = x.shape[1], self.state_size, self.num_heads, self.head_dim

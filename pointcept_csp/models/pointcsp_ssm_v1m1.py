@@ -19,7 +19,7 @@ from addict import Dict
 from .. import host
 from ..ops import Backend, cu_seqlens_from_offset
 from ..ops.sparse import SparseGrid, grid_pool, segment_mean
-from .layers import MLP, DropPath, init_linear
+from .layers import MLP, DropPath, LayerScale, init_linear
 from .mixers import build_mixer
 from .pooling import GridPooling, GridUnpooling
 from .serialization import ORDERS, batch_to_offset, encode, offset_to_batch, sort_order
@@ -47,9 +47,11 @@ class Level:
 
 
 class Block(nn.Module):
-    """x += CPE(x); x += DropPath(Mixer(Norm(x) in serialized order)); x += DropPath(MLP(Norm(x))).
+    """x += LS(CPE(x)); x += DropPath(LS(Mixer(Norm(x) in serialized order))); x += DropPath(LS(MLP(Norm(x)))).
 
-    CPE: conditional positional encoding, a 3x3x3 submanifold conv -> Linear -> LayerNorm (as PTv3).
+    CPE (optional, `cpe`): conditional positional encoding, a 3x3x3 submanifold conv -> Linear -> LayerNorm (as
+    PTv3); the paper's block is "residual MLP + SSM" without it. LS: a learnable per-channel layer scale when
+    `layer_scale` is set, else the identity.
     """
 
     def __init__(
@@ -63,14 +65,19 @@ class Block(nn.Module):
         bidirectional: bool,
         backend: Backend,
         conv_backend: str,
+        cpe: bool,
+        layer_scale: float | None,
     ) -> None:
         super().__init__()
-        self.cpe_conv = SubMConv3d(channels, channels, 3, backend=conv_backend)
-        self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels))
+        self.cpe_conv = SubMConv3d(channels, channels, 3, backend=conv_backend) if cpe else None
+        self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels)) if cpe else None
         self.norm1, self.norm2 = nn.LayerNorm(channels), nn.LayerNorm(channels)
         head_arg = {"num_heads": num_heads} if mixer in ("gated_delta", "patch_attention") else {}
         self.mixer = build_mixer(mixer, channels, bidirectional=bidirectional, backend=backend, **head_arg, **mixer_cfg)
         self.mlp = MLP(channels, int(channels * mlp_ratio))
+        self.ls_cpe, self.ls_mixer, self.ls_mlp = (
+            LayerScale(channels, layer_scale) if layer_scale is not None else nn.Identity() for _ in range(3)
+        )
         self.drop_path = DropPath(drop_path)
 
     def forward(
@@ -81,21 +88,31 @@ class Block(nn.Module):
         inverse: torch.Tensor,
         cu_seqlens: torch.Tensor | None,
     ) -> torch.Tensor:
-        feat = feat + self.cpe(self.cpe_conv(feat, level.grid))
+        if self.cpe is not None:
+            feat = feat + self.ls_cpe(self.cpe(self.cpe_conv(feat, level.grid)))
         mixed = self.mixer(self.norm1(feat)[order], cu_seqlens)[inverse]
-        feat = feat + self.drop_path(mixed, level.batch)
-        return feat + self.drop_path(self.mlp(self.norm2(feat)), level.batch)
+        feat = feat + self.drop_path(self.ls_mixer(mixed), level.batch)
+        return feat + self.drop_path(self.ls_mlp(self.mlp(self.norm2(feat))), level.batch)
 
 
 class Stage(nn.Module):
     """A sequence of blocks at one resolution; block i reads tokens in `orders[i % len(orders)]`."""
 
     def __init__(
-        self, channels: int, depth: int, num_heads: int, drop_paths: Sequence[float], orders: Sequence[str], **block_cfg
+        self,
+        channels: int,
+        depth: int,
+        num_heads: int,
+        drop_paths: Sequence[float],
+        orders: Sequence[str],
+        mixer_cfg: dict,
+        **block_cfg,
     ) -> None:
         super().__init__()
         self.orders = tuple(orders)
-        self.blocks = nn.ModuleList(Block(channels, num_heads, drop_path=dp, **block_cfg) for dp in drop_paths[:depth])
+        self.blocks = nn.ModuleList(
+            Block(channels, num_heads, drop_path=dp, mixer_cfg=mixer_cfg, **block_cfg) for dp in drop_paths[:depth]
+        )
 
     def forward(self, feat: torch.Tensor, level: Level, cross_sample: bool, shuffle: bool) -> torch.Tensor:
         cu_seqlens = None if cross_sample else level.cu_seqlens
@@ -129,6 +146,13 @@ class PointCSPSSM(nn.Module):
             raises before any memory is spent.
         backend (str): sequence-op backend, see `pointcept_csp.ops`.
         conv_backend (str): submanifold conv, "auto" (spconv on CUDA when installed), "torch" or "spconv".
+        cpe (bool): the conditional positional encoding branch in every block (PTv3's); False: the paper's plain
+            "residual MLP + SSM" block.
+        layer_scale (float, Optional): learnable per-channel scale on every residual branch, initialised to this.
+        expected_tokens (Sequence[float], Optional): tokens per sample expected at each encoder stage (decoder
+            stages share their level's); sizes the SSM mixers' long-memory heads so that their state spans a sample
+            (`layers.decay_parameters`). `tools/csp_reach.py` measures the tokens per stage of real batches.
+        long_memory_heads (float): share of each SSM mixer's heads that get long memory (at least one).
     """
 
     def __init__(
@@ -154,9 +178,19 @@ class PointCSPSSM(nn.Module):
         max_tokens: int | None = None,
         backend: Backend = "auto",
         conv_backend: str = "auto",
+        cpe: bool = True,
+        layer_scale: float | None = None,
+        expected_tokens: Sequence[float] | None = None,
+        long_memory_heads: float = 0.25,
     ) -> None:
         super().__init__()
         stages = len(enc_depths)
+        if expected_tokens is not None and len(expected_tokens) != stages:
+            raise ValueError(
+                f"expected_tokens needs one entry per encoder stage ({stages}), got {len(expected_tokens)}"
+            )
+        if expected_tokens is not None and mixer not in ("gated_delta", "mamba2"):
+            raise ValueError(f"expected_tokens sizes SSM memory; mixer {mixer!r} has none (use gated_delta or mamba2)")
         if not (len(enc_channels) == len(enc_num_head) == stages and len(stride) == stages - 1):
             raise ValueError(
                 f"enc_depths/enc_channels/enc_num_head need one entry per stage ({stages}) and stride "
@@ -177,11 +211,19 @@ class PointCSPSSM(nn.Module):
         block_cfg = dict(
             mlp_ratio=mlp_ratio,
             mixer=mixer,
-            mixer_cfg=dict(mixer_cfg or {}),
             bidirectional=bidirectional,
             backend=backend,
             conv_backend=conv_backend,
+            cpe=cpe,
+            layer_scale=layer_scale,
         )
+
+        def stage_mixer_cfg(level: int) -> dict:
+            cfg = dict(mixer_cfg or {})
+            if expected_tokens is not None:
+                cfg.update(long_memory_tokens=expected_tokens[level], long_memory_fraction=long_memory_heads)
+            return cfg
+
         self.embedding = SubMConv3d(in_channels, enc_channels[0], 3, backend=conv_backend)
         self.embedding_norm = nn.Sequential(nn.LayerNorm(enc_channels[0]), nn.GELU())
         enc_dp = torch.linspace(0, drop_path, sum(enc_depths)).tolist()
@@ -191,7 +233,9 @@ class PointCSPSSM(nn.Module):
             if s:
                 self.down.append(GridPooling(enc_channels[s - 1], enc_channels[s], stride[s - 1]))
             dps = enc_dp[sum(enc_depths[:s]) : sum(enc_depths[: s + 1])]
-            self.enc.append(Stage(enc_channels[s], enc_depths[s], enc_num_head[s], dps, order, **block_cfg))
+            self.enc.append(
+                Stage(enc_channels[s], enc_depths[s], enc_num_head[s], dps, order, stage_mixer_cfg(s), **block_cfg)
+            )
         self.up, self.dec = nn.ModuleList(), nn.ModuleList()
         if not enc_mode:
             dec_dp = torch.linspace(0, drop_path, sum(dec_depths)).tolist()
@@ -199,8 +243,13 @@ class PointCSPSSM(nn.Module):
                 above = enc_channels[-1] if s == stages - 2 else dec_channels[s + 1]
                 self.up.append(GridUnpooling(above, enc_channels[s], dec_channels[s]))
                 dps = dec_dp[sum(dec_depths[:s]) : sum(dec_depths[: s + 1])][::-1]
-                self.dec.append(Stage(dec_channels[s], dec_depths[s], dec_num_head[s], dps, order, **block_cfg))
+                self.dec.append(
+                    Stage(dec_channels[s], dec_depths[s], dec_num_head[s], dps, order, stage_mixer_cfg(s), **block_cfg)
+                )
         self.apply(init_linear)
+        for module in self.modules():
+            if hasattr(module, "init_output_projection"):
+                module.init_output_projection()
 
     def forward(self, data_dict: dict, cross_sample: bool | None = None) -> Dict:
         cross_sample = self.cross_sample if cross_sample is None else cross_sample

@@ -18,7 +18,7 @@ import torch.nn as nn
 
 from .. import host
 from ..ops.sparse import radius_nearest
-from .ema import cosine_ramp, ema_update_, warmup_constant
+from .ema import ema_momentum, ema_update_, warmup_constant, with_default_base
 from .geometry import GeometryConsistency
 from .heads import DINOHead
 from .losses import consistency_loss, teacher_targets
@@ -38,23 +38,34 @@ def feature_channels(backbone: nn.Module) -> int:
 
 
 class View:
-    """One packed set of views (all global, or all local, views of the batch) and who owns each point."""
+    """One packed set of views (all global, or all local, views of the batch), re-packed slot-major, and who owns
+    each point.
+
+    Collate packs views scene by scene, `[s1v1, s1v2, s2v1, s2v2, ...]`, so in CSP mode half the boundaries of the
+    sequence would join two views of the SAME scene. Re-packed slot-major, `[s1v1, s2v1, ..., s1v2, s2v2, ...]`,
+    every boundary joins two different scenes (with at least 2 scenes in the batch), as the paper's F'
+    concatenates samples. `sample` and `slot` follow every point, so L_CSC still pairs each view with its own
+    scene's teacher views.
+    """
 
     def __init__(self, data_dict: dict, prefix: str, views_per_sample: int) -> None:
-        self.input = dict(
-            coord=data_dict[f"{prefix}_coord"], feat=data_dict[f"{prefix}_feat"], offset=data_dict[f"{prefix}_offset"]
-        )
-        if f"{prefix}_grid_coord" in data_dict:
-            self.input["grid_coord"] = data_dict[f"{prefix}_grid_coord"]
-        self.origin = data_dict[f"{prefix}_origin_coord"]
-        view = offset_to_batch(self.input["offset"])
-        num_views = len(self.input["offset"])
+        offset = data_dict[f"{prefix}_offset"]
+        num_views = len(offset)
         if num_views % views_per_sample != 0:
             raise ValueError(
                 f"{prefix} views: {num_views} views in the batch is not a multiple of "
                 f"{views_per_sample} per sample; check MultiRegionCrop's {prefix}_num and the model's"
             )
-        self.view, self.sample, self.slot = view, view // views_per_sample, view % views_per_sample
+        num_samples = num_views // views_per_sample
+        collated = offset_to_batch(offset)  # view index per point, scene-major
+        slot_major = (collated % views_per_sample) * num_samples + collated // views_per_sample
+        order = torch.argsort(slot_major, stable=True)
+        keys = ["coord", "feat", "grid_coord"]
+        self.input = {k: data_dict[f"{prefix}_{k}"][order] for k in keys if f"{prefix}_{k}" in data_dict}
+        self.input["offset"] = torch.bincount(slot_major, minlength=num_views).cumsum(0).to(offset.dtype)
+        self.origin = data_dict[f"{prefix}_origin_coord"][order]
+        self.view = slot_major[order]
+        self.sample, self.slot = self.view % num_samples, self.view // num_samples
 
 
 @host.MODELS.register_module("PointCSP-v1m1")
@@ -67,7 +78,7 @@ class PointCSP(nn.Module):
         head_hidden_channels, head_embed_channels, head_num_prototypes (int): DINO head sizes (K prototypes).
         num_global_view, num_local_view (int): must equal MultiRegionCrop's global_num / local_num.
         student_temp (float): tau_s. teacher_temp (dict): tau_t warm-up `start -> base` over `warmup_ratio`.
-        momentum (dict): EMA momentum, cosine `base -> final` over training.
+        momentum (dict): EMA momentum, cosine `base -> final` over training (or `horizon`, see `ema_momentum`).
         centering (str): "center" (DINO running centre with `center_momentum`) or "sinkhorn" (Sinkhorn-Knopp).
         match_radius (float): original-coordinate radius for point matching across views (metres).
         local_weight, global_weight (float): weights of the local-to-global and global-to-global L_CSC terms.
@@ -115,7 +126,7 @@ class PointCSP(nn.Module):
         self.num_global_view, self.num_local_view = num_global_view, num_local_view
         self.student_temp, self.centering, self.center_momentum = student_temp, centering, center_momentum
         self.teacher_temp_cfg = {**dict(start=0.04, base=0.07, warmup_ratio=0.05), **(teacher_temp or {})}
-        self.momentum_cfg = {**dict(base=0.994, final=1.0), **(momentum or {})}
+        self.momentum_cfg = with_default_base(momentum, 0.994)
         self.match_radius, self.local_weight, self.global_weight = match_radius, local_weight, global_weight
         self.lambda_geo, self.cross_sample = lambda_geo, cross_sample
         self.set_progress(0, 1)
@@ -125,7 +136,7 @@ class PointCSP(nn.Module):
         progress = step / max(total_steps, 1)
         c = self.teacher_temp_cfg
         self.teacher_temp = warmup_constant(c["start"], c["base"], c["warmup_ratio"], progress)
-        self.momentum = cosine_ramp(self.momentum_cfg["base"], self.momentum_cfg["final"], progress)
+        self.momentum = ema_momentum(self.momentum_cfg, step, total_steps)
 
     def update_teacher(self) -> bool:
         """One EMA step of the teacher towards the student; refuses (returns False) a non-finite student."""

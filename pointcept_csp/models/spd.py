@@ -18,9 +18,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import host
-from .ema import cosine_ramp, ema_update_
+from .ema import ema_momentum, ema_update_, with_default_base
 from .geometry import GeometryConsistency
-from .losses import lovasz_softmax, spd_loss
+from .losses import SPD_NORMALIZE, lovasz_softmax, spd_loss
 from .serialization import offset_to_batch
 from .weights import load_backbone
 
@@ -45,8 +45,13 @@ class SPDBase(nn.Module):
     Args:
         backbone (dict): any host backbone config. backbone_out_channels (int): its feature width.
         spd (bool): add L_SPD (False: plain fine-tuning, the ablation). lambda_spd (float): lambda_SPD.
-        teacher_cross_sample (bool): the teacher reads the batch as one sequence (False: ablation).
-        momentum (dict): EMA momentum of the teacher, cosine `base -> final` over training.
+        teacher_cross_sample (bool): the teacher reads the batch as one sequence (False: ablation). The teacher
+            always runs in eval mode (no drop path, curve orders instead of random shuffles), so its features for a
+            batch are a deterministic target.
+        momentum (dict): EMA momentum of the teacher, cosine `base -> final` over training; `horizon` instead of
+            `base` sets the EMA time constant as a fraction of the run (`models.ema.ema_momentum`).
+        spd_normalize (str, Optional): normalise student and teacher features per point before the MSE:
+            "layer_norm" or "l2" (None: raw features, the paper's MSE).
         lambda_geo (float): lambda_geo (needs a backbone exposing `stages`, as ours does); geo (dict): stages,
             alphas, samples of L_geo.
         freeze_backbone (bool | str): probing. True: the whole backbone is frozen (linear probe); "encoder": the
@@ -63,6 +68,7 @@ class SPDBase(nn.Module):
         lambda_spd: float = 1.0,
         teacher_cross_sample: bool = True,
         momentum: dict | None = None,
+        spd_normalize: str | None = None,
         lambda_geo: float = 0.0,
         geo: dict | None = None,
         freeze_backbone: bool | str = False,
@@ -74,7 +80,10 @@ class SPDBase(nn.Module):
         self.spd = spd and not freeze_backbone
         self.lambda_spd, self.lambda_geo = lambda_spd, lambda_geo
         self.teacher_cross_sample, self.freeze_backbone = teacher_cross_sample, freeze_backbone
-        self.momentum_cfg = {**dict(base=0.996, final=1.0), **(momentum or {})}
+        self.momentum_cfg = with_default_base(momentum, 0.996)
+        if spd_normalize not in SPD_NORMALIZE:
+            raise ValueError(f"spd_normalize must be one of {SPD_NORMALIZE}, got {spd_normalize!r}")
+        self.spd_normalize = spd_normalize
         self.set_progress(0, 1)
         self.load_reports = []
         if pretrained:
@@ -98,7 +107,7 @@ class SPDBase(nn.Module):
         self.backbone_out_channels = backbone_out_channels
 
     def set_progress(self, step: int, total_steps: int) -> None:
-        self.momentum = cosine_ramp(self.momentum_cfg["base"], self.momentum_cfg["final"], step / max(total_steps, 1))
+        self.momentum = ema_momentum(self.momentum_cfg, step, total_steps)
 
     def update_teacher(self) -> bool:
         return True if self.teacher is None else ema_update_(self.teacher, self.backbone, self.momentum)
@@ -113,6 +122,8 @@ class SPDBase(nn.Module):
         super().train(mode)
         if self.freeze_backbone is True:
             self.backbone.eval()  # a linear probe keeps the frozen backbone deterministic (no drop path, no shuffling)
+        if self.teacher is not None:
+            self.teacher.eval()  # a deterministic SPD target: no drop path, no random token shuffle of its own
         return self
 
     def student(self, data: dict) -> tuple[torch.Tensor, object]:
@@ -125,7 +136,7 @@ class SPDBase(nn.Module):
         if self.training and self.spd:
             with torch.no_grad():
                 teacher_feat, _ = backbone_features(self.teacher, data, cross_sample=self.teacher_cross_sample)
-            terms["loss_spd"] = spd_loss(feat, teacher_feat)
+            terms["loss_spd"] = spd_loss(feat, teacher_feat, self.spd_normalize)
         if self.training and self.geo is not None:
             terms["loss_geo"] = self.geo(out)
         return terms

@@ -9,12 +9,13 @@ import torch
 from tensorboardX import SummaryWriter
 
 from ..utils.device import default_device, to_device
+from ..utils.optim import build_optimizer
 from ..utils.seed import seed_worker
 from .builder import DATASETS, HOOKS, TRAINERS, build_model
 from .collate import collate_fn, point_collate_fn
 from .hooks import HookBase
 from .logger import get_root_logger
-from .optim import build_optimizer, build_scheduler
+from .optim import build_scheduler
 from .storage import EventStorage
 
 

@@ -147,6 +147,43 @@ def check_trainer():
         assert checkpoint["epoch"] == 6 and any(k.startswith("teacher.") for k in checkpoint["state_dict"])
 
 
+def check_optimizer_groups():
+    """Under Pointcept, CSPTrainer builds the optimizer's groups itself: the SSM decay rates (A_log, dt_bias),
+    Mamba2's D, norms and biases get weight decay 0, and keep it through WeightDecayScheduler steps, while the other
+    weights follow the schedule (Pointcept's own build_optimizer would decay them all)."""
+    from pointcept.engines.defaults import default_config_parser, default_setup
+    from pointcept.engines.train import TRAINERS
+
+    with tempfile.TemporaryDirectory() as tmp:
+        options = {
+            "save_path": os.path.join(tmp, "exp"),
+            "data.train.data_root": SCANNET_MINI,
+            "num_worker": 1,
+            "enable_wandb": False,
+            "model.backbone.mixer": "mamba2",
+        }
+        cfg = default_config_parser(
+            os.path.join(ROOT, "configs", "scannet", "pretrain-pointcsp-v1m1-0-tiny.py"), options
+        )
+        cfg = default_setup(cfg)
+        trainer = TRAINERS.build(dict(type=cfg.train.type, cfg=cfg))
+        names = {n: p for n, p in trainer.model.named_parameters() if p.requires_grad}  # the teacher is frozen
+        decay = {id(p): g for g in trainer.optimizer.param_groups for p in g["params"]}
+        exempt = [n for n in names if n.endswith(("A_log", "dt_bias", ".D")) or "norm" in n or n.endswith(".bias")]
+        assert {n.rsplit(".", 1)[-1] for n in exempt} >= {"A_log", "dt_bias", "D", "weight", "bias"}, exempt[:10]
+        decayed = [n for n in names if n.endswith("proj.weight")]
+        assert decayed and all(decay[id(names[n])]["weight_decay"] > 0 for n in decayed)
+        hook = next(h for h in trainer.hooks if type(h).__name__ == "WeightDecayScheduler")
+        hook.before_train()
+        before = decay[id(names[decayed[0]])]["weight_decay"]
+        for epoch, it in ((0, 0), (cfg.epoch // 2, 0), (cfg.epoch - 1, len(trainer.train_loader) - 1)):
+            trainer.epoch, trainer.comm_info["iter"] = epoch, it
+            hook.before_step()
+            assert all(decay[id(names[n])]["weight_decay"] == 0.0 for n in exempt), "an exempt group was decayed"
+        assert decay[id(names[decayed[0]])]["weight_decay"] > before  # the schedule ramps the others 0.04 -> 0.2
+        print(f"{len(exempt)} parameters without weight decay, {len(decayed)} projection weights decayed")
+
+
 def check_pointcept_train_script():
     """Pointcept's own tools/train.py runs our tiny S3DIS config (custom_imports brings the plugin in)."""
     import runpy

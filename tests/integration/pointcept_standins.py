@@ -8,6 +8,10 @@ of `sys.meta_path`: it only answers for modules that no installed package provid
 whose every attribute is a class that raises when called or instantiated, naming itself: a test can never pass
 *through* a stand-in silently - it would fail with "stand-in 'pointops.knn_query' was called".
 
+`pointcept.utils.logger` is missing from the shared snapshot (../shared/pointcept, every other file is there): when
+no installed Pointcept provides it, a small module of ours gives Pointcept's modules the one function they import,
+`get_root_logger`.
+
 `torch_scatter` gets a small working stand-in (scatter with sum / mean / min / max via `torch.scatter_reduce`),
 because Pointcept's dataset utilities import it at module level.
 """
@@ -16,6 +20,8 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import logging
+import os
 import sys
 import types
 
@@ -110,7 +116,7 @@ def _scatter(src, index, dim=0, out=None, dim_size=None, reduce="sum"):
 
 
 def _torch_scatter() -> types.ModuleType:
-    module = types.ModuleType("torch_scatter")
+    module = StubModule("torch_scatter")  # the functions below work; any other name is a stand-in that raises
     module.scatter = _scatter
     for reduce in ("sum", "mean", "add"):
         setattr(
@@ -130,13 +136,50 @@ def _torch_scatter() -> types.ModuleType:
     return module
 
 
+def _pointcept_logger() -> types.ModuleType:
+    """`get_root_logger(log_file, log_level, file_mode)`: the "pointcept" logger, to stderr, and to `log_file` when
+    one is given (Pointcept's default_setup passes save_path/train.log)."""
+    module = types.ModuleType(LOGGER_MODULE)
+
+    def get_root_logger(log_file=None, log_level=logging.INFO, file_mode="a"):
+        logger = logging.getLogger("pointcept")
+        formatter = logging.Formatter("[%(asctime)s %(levelname)s] %(message)s", "%Y-%m-%d %H:%M:%S")
+        if not any(type(h) is logging.StreamHandler for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(formatter)
+            logger.addHandler(handler)
+        files = {getattr(h, "baseFilename", None) for h in logger.handlers}
+        if log_file is not None and os.path.abspath(log_file) not in files:
+            handler = logging.FileHandler(log_file, file_mode)
+            handler.setFormatter(formatter)
+            logger.addHandler(handler)
+        logger.setLevel(log_level)
+        logger.propagate = False
+        return logger
+
+    module.get_root_logger = get_root_logger
+    return module
+
+
+LOGGER_MODULE = "pointcept.utils.logger"
+
+
 class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on sys.meta_path, so it is asked only for modules nothing installed provides."""
+
     def find_spec(self, fullname, path=None, target=None):
-        if fullname.split(".")[0] not in STANDIN_PACKAGES:
+        if fullname == LOGGER_MODULE:
+            return importlib.machinery.ModuleSpec(fullname, self)
+        top = fullname.split(".")[0]
+        if top not in STANDIN_PACKAGES:
             return None
+        if "." in fullname and not isinstance(sys.modules.get(top), StubModule):
+            return None  # a missing submodule of a REAL package: its own ImportError is what the package expects
         return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
 
     def create_module(self, spec):
+        if spec.name == LOGGER_MODULE:
+            return _pointcept_logger()
         if spec.name == "torch_scatter":
             return _torch_scatter()
         STUBBED.append(spec.name)

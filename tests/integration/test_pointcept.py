@@ -21,7 +21,15 @@ pytestmark = [
         "tests (the same plugin code is covered through the standalone host)",
     ),
 ]
-CHECKS = ["registries", "configs", "pretraining_batch", "spd_eval_outputs", "trainer", "pointcept_train_script"]
+CHECKS = [
+    "registries",
+    "configs",
+    "pretraining_batch",
+    "spd_eval_outputs",
+    "trainer",
+    "optimizer_groups",
+    "pointcept_train_script",
+]
 
 
 @pytest.mark.parametrize("check", CHECKS)

@@ -13,7 +13,8 @@ import torch.nn.functional as F
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.datasets.synthetic import generate_room
-from pointcept_csp.models.pointcsp_v1m1_base import point_features
+from pointcept_csp.models.pointcsp_v1m1_base import View, point_features
+from pointcept_csp.models.serialization import offset_to_batch
 from tests._utils import assert_close, run_tool
 from tests.conftest import SCANNET_MINI
 
@@ -96,34 +97,19 @@ def test_csc_loss_equals_per_point_recomputation():
     model = host.build_model(dict(MODEL, local_weight=1.0, global_weight=0.0)).eval()
     batch = make_batch()
     out = model(batch)
+    glob, loc = View(batch, "global", 2), View(batch, "local", 2)  # the packing the model uses (slot-major)
     with torch.no_grad():
-        t_logits = model.teacher.head(
-            point_features(
-                model.teacher.backbone(
-                    dict(coord=batch["global_coord"], feat=batch["global_feat"], offset=batch["global_offset"])
-                )
-            )
-        )
-        s_logits = model.head(
-            point_features(
-                model.backbone(dict(coord=batch["local_coord"], feat=batch["local_feat"], offset=batch["local_offset"]))
-            )
-        )
+        t_logits = model.teacher.head(point_features(model.teacher.backbone(glob.input)))
+        s_logits = model.head(point_features(model.backbone(loc.input)))
     targets = F.softmax((t_logits - model.center) / model.teacher_temp, dim=-1)
     log_p = F.log_softmax(s_logits / model.student_temp, dim=-1)
-
-    def owners(offset, per_sample):
-        view = torch.repeat_interleave(torch.arange(len(offset)), offset.diff(prepend=offset.new_zeros(1)))
-        return view // per_sample, view % per_sample
-
-    s_sample, _ = owners(batch["local_offset"], 2)
-    t_sample, t_slot = owners(batch["global_offset"], 2)
+    s_sample, t_sample, t_slot = loc.sample, glob.sample, glob.slot
     terms = []
     for slot in range(2):  # every local point against each teacher global view, brute force
         ce = []
         for i in range(len(s_logits)):
             cand = ((t_sample == s_sample[i]) & (t_slot == slot)).nonzero().squeeze(1)
-            d = (batch["global_origin_coord"][cand] - batch["local_origin_coord"][i]).norm(dim=1)
+            d = (glob.origin[cand] - loc.origin[i]).norm(dim=1)
             if d.min() <= model.match_radius:
                 ce.append(-(targets[cand[d.argmin()]] * log_p[i]).sum())
         if ce:
@@ -131,6 +117,21 @@ def test_csc_loss_equals_per_point_recomputation():
     assert terms
     assert_close("loss_csc_local", out["loss_csc_local"], torch.stack(terms).mean(), atol=1e-4)
     assert_close("loss_csc", out["loss_csc"], torch.stack(terms).mean(), atol=1e-4)
+
+
+def test_views_are_packed_so_every_boundary_joins_two_scenes():
+    batch = make_batch((0, 1, 2))
+    for prefix in ("global", "local"):
+        view = View(batch, prefix, 2)
+        starts = torch.cat([view.input["offset"].new_zeros(1), view.input["offset"][:-1]])
+        first_sample = view.sample[starts]  # the scene of each packed view, in sequence order
+        assert (first_sample[1:] != first_sample[:-1]).all(), f"{prefix}: {first_sample.tolist()}"
+        assert first_sample.tolist() == [0, 1, 2, 0, 1, 2]
+        # every point keeps its scene and slot: the same multiset of original coordinates per (scene, slot)
+        collated = offset_to_batch(batch[f"{prefix}_offset"])
+        for v in range(6):
+            mine = view.origin[(view.sample == v // 2) & (view.slot == v % 2)]
+            assert torch.equal(mine, batch[f"{prefix}_origin_coord"][collated == v])
 
 
 def test_geometry_loss_is_zero_for_a_decoder_that_returns_the_true_coordinates():

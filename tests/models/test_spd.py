@@ -7,6 +7,8 @@ import torch.nn.functional as F
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
+from pointcept_csp.models.losses import spd_loss
+from pointcept_csp.models.spd import backbone_features
 from pointcept_csp.models.weights import load_backbone
 from tests._utils import assert_close
 
@@ -144,3 +146,39 @@ def test_out_of_range_labels_are_rejected():
     bad["segment"][5] = 9
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 5\).*\[9\]"):
         model(bad)
+
+
+def test_spd_target_is_deterministic_in_training():
+    """The teacher runs in eval mode inside a training model: no drop path, no shuffle of its own."""
+    model = segmentor(dict(OURS, drop_path=0.3, shuffle_tokens=True)).train()
+    assert model.backbone.training and not model.teacher.training
+    batch = pack(scene(400, 0), scene(300, 1))
+    first, _ = backbone_features(model.teacher, batch, cross_sample=True)
+    again, _ = backbone_features(model.teacher, batch, cross_sample=True)
+    assert torch.equal(first, again)
+    student_a, _ = backbone_features(model.backbone, batch, cross_sample=False)
+    student_b, _ = backbone_features(model.backbone, batch, cross_sample=False)
+    assert not torch.equal(student_a, student_b)  # the student still draws its shuffles and drop path
+
+
+def test_momentum_horizon_scales_with_the_run():
+    model = segmentor(momentum=dict(horizon=0.1, final=1.0))
+    model.set_progress(0, 100)
+    assert model.momentum == pytest.approx(0.9)  # time constant 10 steps of a 100-step run
+    model.set_progress(0, 10000)
+    assert model.momentum == pytest.approx(0.999)
+    assert segmentor().momentum_cfg == dict(base=0.996, final=1.0)
+    with pytest.raises(ValueError, match="exactly one of 'base' / 'horizon'"):
+        segmentor(momentum=dict(base=0.99, horizon=0.1))
+    with pytest.raises(ValueError, match="got keys"):
+        segmentor(momentum=dict(bse=0.99))
+
+
+def test_spd_normalize_compares_directions():
+    student, teacher = torch.randn(50, 8), torch.randn(50, 8)
+    assert spd_loss(3 * teacher + 1, teacher, "layer_norm").item() < 1e-8
+    assert spd_loss(2 * teacher, teacher, "l2").item() < 1e-10
+    assert spd_loss(2 * teacher, teacher).item() > 0.1
+    assert spd_loss(student, teacher, "layer_norm").item() > 0.1
+    with pytest.raises(ValueError, match="spd_normalize must be one of"):
+        segmentor(spd_normalize="cosine")
