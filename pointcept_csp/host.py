@@ -7,7 +7,9 @@ No other module of the package imports `pointcept`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import warnings
 
 _CHOICES = ("auto", "pointcept", "standalone")
 _choice = os.environ.get("POINTCEPT_CSP_HOST", "auto").lower()
@@ -36,6 +38,24 @@ if _choice != "standalone":
         if _choice == "pointcept":
             raise ImportError(f"POINTCEPT_CSP_HOST=pointcept but Pointcept does not import: {e}") from e
         POINTCEPT_IMPORT_ERROR = e
+        if importlib.util.find_spec("pointcept") is not None:
+            # a Pointcept checkout is on the path but broken: the user most likely meant to run inside it
+            warnings.warn(
+                f"pointcept_csp: Pointcept is on the path but does not import ({e}); running on the standalone "
+                f"host. Set POINTCEPT_CSP_HOST=pointcept to make this an error.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+
+def describe() -> str:
+    """Which host is active and why (CSPTrainer logs it at start-up)."""
+    if NAME == "pointcept":
+        return f"host: Pointcept (POINTCEPT_CSP_HOST={_choice})"
+    if _choice == "standalone":
+        return "host: standalone (POINTCEPT_CSP_HOST=standalone)"
+    return f"host: standalone, because Pointcept does not import: {POINTCEPT_IMPORT_ERROR}"
+
 
 if NAME == "standalone":
     from .standalone import (  # noqa: F811
@@ -70,6 +90,7 @@ def load_config(path: str, options: dict | None = None) -> Config:
 
 __all__ = [
     "NAME",
+    "describe",
     "Config",
     "DATASETS",
     "DefaultDataset",

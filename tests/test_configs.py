@@ -1,4 +1,5 @@
-"""Every config under configs/ parses through host.load_config and builds its model."""
+"""Every config under configs/ parses through host.load_config, builds its model, and every `type=` in it resolves in
+the standalone host's registries (tests/integration checks the same under Pointcept)."""
 
 import glob
 import os
@@ -7,7 +8,9 @@ import pytest
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
+from pointcept_csp.utils.optim import OPTIMIZERS
 from tests._utils import ROOT
+from tests.config_types import unresolved
 
 CONFIGS = sorted(
     p
@@ -29,3 +32,22 @@ def test_config_parses_and_builds_its_model(path):
     if "data" in cfg and "num_classes" in cfg.data and "num_classes" in cfg.model:
         assert cfg.data.num_classes == cfg.model.num_classes
     assert cfg.train.type == "CSPTrainer"
+
+
+STANDALONE_SCHEDULERS = {"OneCycleLR", "CosineAnnealingLR"}
+
+
+@pytest.mark.skipif(host.NAME != "standalone", reason="the standalone host's registries")
+@pytest.mark.parametrize("path", CONFIGS, ids=[os.path.relpath(p, os.path.join(ROOT, "configs")) for p in CONFIGS])
+def test_every_type_resolves_in_the_standalone_host(path):
+    registries = dict(
+        MODELS=host.MODELS,
+        DATASETS=host.DATASETS,
+        TRANSFORMS=host.TRANSFORMS,
+        HOOKS=host.HOOKS,
+        TRAINERS=host.TRAINERS,
+        TESTERS=host.TESTERS,
+        OPTIMIZERS=set(OPTIMIZERS),
+        SCHEDULERS=STANDALONE_SCHEDULERS,
+    )
+    assert unresolved(host.load_config(path), registries) == []

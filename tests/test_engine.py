@@ -19,7 +19,7 @@ def train(save_path, *options, check=True):
         TOY_CFG,
         "--options",
         f"save_path={save_path}",
-        f"hooks.6.path={calls}",
+        f"hooks.5.path={calls}",
         *options,
         check=check,
     )
@@ -50,7 +50,7 @@ def test_crash_then_resume_matches_uninterrupted_run(tmp_path):
     reference = str(tmp_path / "reference")
     train(reference)
     crashed = str(tmp_path / "crashed")
-    proc, _ = train(crashed, "hooks.6.fail_at_epoch=2", check=False)
+    proc, _ = train(crashed, "hooks.5.fail_at_epoch=2", check=False)
     assert proc.returncode != 0 and "simulated crash at epoch 2" in proc.stderr
     last = os.path.join(crashed, "model", "model_last.pth")
     saved = torch.load(last, weights_only=True)

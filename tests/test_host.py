@@ -27,6 +27,24 @@ def test_host_name_is_standalone_without_pointcept():
     assert proc.stdout.strip() == expected
 
 
+def test_a_broken_pointcept_falls_back_with_a_warning(tmp_path):
+    """A Pointcept checkout that is on the path but fails to import is not silently replaced by the standalone host."""
+    (tmp_path / "pointcept").mkdir()
+    (tmp_path / "pointcept" / "__init__.py").write_text("")
+    (tmp_path / "pointcept" / "datasets.py").write_text("raise ImportError('no module named pointops')\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", "import pointcept_csp.host as h; print(h.NAME); print(h.describe())"],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, str(tmp_path)]), POINTCEPT_CSP_HOST="auto"),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert proc.stdout.splitlines()[0] == "standalone"
+    assert "Pointcept is on the path but does not import" in proc.stderr and "pointops" in proc.stderr
+    assert "because Pointcept does not import" in proc.stdout
+
+
 def test_forced_standalone_host():
     code = "import pointcept_csp.host as h; print(h.NAME, h.MODELS.__module__)"
     proc = subprocess.run(

@@ -230,14 +230,15 @@ def main():
 
     runs, table = {}, {}  # (seed, tag) -> future; (study, row name, seed) -> (seed, tag)
 
+    specs = {}  # (seed, tag) -> fine-tuning run, submitted after every pre-training (a waiting run holds a worker)
+
     def add(study, name, seed, csp, spd, shuffle=True, extra=()):
         tag = f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}{'' if shuffle else '-noshuffle'}" + "".join(
             f"-{e.replace('=', '')}" for e in extra
         )
-        if (seed, tag) not in runs:
+        if (seed, tag) not in specs:
             options = list(extra) + ([] if shuffle else ["model.backbone.shuffle_tokens=False"])
-            pre = backbone(seed, csp, shuffle)  # submitted before the fine-tuning that waits for it
-            runs[(seed, tag)] = pool.submit(lambda: finetune(args, seed, pre.result(), spd, tag, options))
+            specs[(seed, tag)] = (backbone(seed, csp, shuffle), spd, options)
         table[(study, name, seed)] = (seed, tag)
 
     for seed in args.seeds:
@@ -260,6 +261,12 @@ def main():
         if "csp" in args.studies:
             for csp in (True, False):
                 add("csp", "CSP" if csp else "no CSP", seed, csp, True)
+    for (seed, tag), (pre, spd, options) in specs.items():
+        runs[(seed, tag)] = pool.submit(
+            lambda seed=seed, tag=tag, pre=pre, spd=spd, options=options: finetune(
+                args, seed, pre.result(), spd, tag, options
+            )
+        )
     results = {key: runs[run_key].result() for key, run_key in table.items()}
     studies = {}
     if "csp" in args.studies:

@@ -10,12 +10,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
 from pointcept_csp import host  # noqa: E402
-from pointcept_csp.utils.allocator import keep_freed_memory  # noqa: E402
 
 
 def main_worker(cfg):
     # workers spawned by Pointcept's launch re-import this module, so the import above has run in them too
-    keep_freed_memory()  # CPU runs: no page-fault churn on the large buffers freed and re-allocated every step
     cfg = host.default_setup(cfg)
     trainer = host.TRAINERS.build(dict(type=cfg.train.type, cfg=cfg))
     trainer.train()

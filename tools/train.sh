@@ -45,7 +45,7 @@ if [ ! -f "$CONFIG_PATH" ] && [ "$RESUME" != true ]; then
   echo "Config not found: $CONFIG_PATH (give -c a file path, or -d dataset -c name)" >&2; exit 2
 fi
 if [ "$NUM_GPU" = None ]; then
-  NUM_GPU=$("$PYTHON" -c 'import torch; print(torch.cuda.device_count())')
+  NUM_GPU=$("$PYTHON" -c 'import torch; print(max(torch.cuda.device_count(), 1))')  # CPU: one process
 fi
 
 EXP_DIR=exp/${DATASET}/${EXP_NAME}

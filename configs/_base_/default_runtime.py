@@ -34,12 +34,11 @@ param_dicts = None  # e.g. [dict(keyword="block", lr=0.0006)]
 
 hooks = [
     dict(type="CheckpointLoader"),
-    dict(type="ModelHook"),
     dict(type="IterationTimer", warmup_iter=2),
     dict(type="InformationWriter"),
-    dict(type="SemSegEvaluator"),
+    dict(type="CSPSemSegEvaluator"),
     dict(type="CheckpointSaver", save_freq=None),
 ]
 
 train = dict(type="CSPTrainer")
-test = dict(type="SemSegTester", verbose=True)
+test = dict(type="CSPSemSegTester", verbose=True)

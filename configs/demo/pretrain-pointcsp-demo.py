@@ -5,7 +5,7 @@
 _base_ = ["../scannet/pretrain-pointcsp-v1m1-0-tiny.py"]
 
 num_global_view, num_local_view = 2, 2  # used by the model and MultiRegionCrop
-batch_size, num_worker = 4, 0
+batch_size, num_worker = 4, 1
 epoch, eval_epoch = 8, 8  # 24 rooms x 8 loops / batch 4 = 48 steps
 model = dict(num_global_view=num_global_view, num_local_view=num_local_view, match_radius=0.1,
              backbone=dict(expected_tokens=(1500, 400, 110)))  # a 1500-point global view per stage

@@ -3,7 +3,7 @@
 # the EMA teacher reads the batch across rooms. Model and transforms: configs/s3dis/pointcsp-tiny.py.
 _base_ = ["../s3dis/pointcsp-tiny.py"]
 
-batch_size, num_worker = 4, 0
+batch_size, num_worker = 4, 1
 epoch, eval_epoch = 8, 2  # 24 rooms x 4 loops / batch 4 = 24 steps per trainer epoch, 2 evaluations, 48 steps
 grid_size = 0.05
 data_root = "data/demo/rooms"

@@ -9,10 +9,10 @@ names = ["airplane", "bathtub", "bed", "bench", "bookshelf", "bottle", "bowl", "
          "table", "tent", "toilet", "tv_stand", "vase", "wardrobe", "xbox"]
 model = dict(num_classes=num_classes)
 dataset_type, data_root = "ModelNetDataset", "data/modelnet40_normal_resampled"
-collect = dict(type="Collect", keys=("coord", "grid_coord", "category"), feat_keys=("coord", "normal"))
+collect = dict(type="Collect", keys=("coord", "grid_coord", "category"), feat_keys=("coord", "normal"))  # Pointcept's ModelNetDataset gives no name outside test mode
 data = dict(
     num_classes=num_classes, names=names,
-    train=dict(type=dataset_type, data_root=data_root, class_names=names, transform=[
+    train=dict(type=dataset_type, split="train", data_root=data_root, class_names=names, transform=[
         dict(type="NormalizeCoord"),
         dict(type="RandomScale", scale=[0.7, 1.5], anisotropic=True),
         dict(type="RandomShift", shift=((-0.2, 0.2), (-0.2, 0.2), (-0.2, 0.2))),
@@ -21,13 +21,13 @@ data = dict(
         dict(type="ToTensor"),
         collect,
     ]),
-    val=dict(type=dataset_type, data_root=data_root, class_names=names, transform=[
+    val=dict(type=dataset_type, split="test", data_root=data_root, class_names=names, transform=[
         dict(type="NormalizeCoord"),
         dict(type="GridSample", grid_size=0.01, hash_type="fnv", mode="train", return_grid_coord=True),
         dict(type="ToTensor"),
         collect,
     ]),
-    test=dict(type=dataset_type, data_root=data_root, class_names=names, transform=[
+    test=dict(type=dataset_type, split="test", data_root=data_root, class_names=names, transform=[
         dict(type="NormalizeCoord"),
         dict(type="GridSample", grid_size=0.01, hash_type="fnv", mode="train", return_grid_coord=True),
         dict(type="ToTensor"),

@@ -5,7 +5,7 @@
 # The voxel size stays the training one (DeLA itself trains and tests at 4 cm): only the test-side protocol changes.
 _base_ = ["pointcsp.py"]
 data = dict(test=dict(test_cfg=dict(
-    crop=dict(_delete_=True, type="SphereCrop", point_max=30000, mode="all"),  # replaces the base's crop=None
+    crop=dict(_delete_=True, type="CoveringSphereCrop", point_max=30000),  # replaces the base's crop=None
     aug_transform=[[dict(type="RandomScale", scale=[s, s])] for s in (0.8, 0.9, 1.0, 1.1, 1.2, 1.3)]
     + [[dict(type="RandomScale", scale=[s, s]), dict(type="RandomFlip", p=1)] for s in (0.8, 0.9, 1.0, 1.1, 1.2, 1.3)],
 )))

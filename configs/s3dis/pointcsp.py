@@ -92,7 +92,7 @@ hooks = [
     dict(type="IterationTimer", warmup_iter=2),
     dict(type="InformationWriter"),
     dict(type="TeacherEMA"),
-    dict(type="SemSegEvaluator"),
+    dict(type="CSPSemSegEvaluator"),
     dict(type="CheckpointSaver", save_freq=None),
 ]
-test = dict(type="SemSegTester", verbose=True)
+test = dict(type="CSPSemSegTester", verbose=True)

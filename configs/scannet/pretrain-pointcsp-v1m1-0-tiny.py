@@ -5,7 +5,7 @@ _base_ = ["pretrain-pointcsp-v1m1-0-base.py"]
 
 grid_size = 0.05
 num_global_view, num_local_view = 2, 4  # used by the model and MultiRegionCrop
-batch_size, num_worker = 2, 0  # 2 augmented copies of the scan per batch: CSP needs > 1 sample
+batch_size, num_worker = 2, 1  # 2 augmented copies of the scan per batch: CSP needs > 1 sample
 epoch, eval_epoch = 40, 20  # the train list loops epoch // eval_epoch = 2 times per trainer epoch
 clip_grad = 3.0
 enable_amp = False

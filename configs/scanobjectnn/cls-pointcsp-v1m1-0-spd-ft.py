@@ -16,7 +16,7 @@ scheduler = dict(type="OneCycleLR", max_lr=base_lr, pct_start=0.05, anneal_strat
 dataset_type, data_root = "ScanObjectNNDataset", "data/scanobjectnn_eval"
 names = ["bag", "bin", "box", "cabinet", "chair", "desk", "display", "door", "shelf", "table", "bed", "pillow", "sink",
          "sofa", "toilet"]
-collect = dict(type="Collect", keys=("coord", "grid_coord", "category"), feat_keys=("coord", "normal"))
+collect = dict(type="Collect", keys=("coord", "grid_coord", "category", "name"), feat_keys=("coord", "normal"))  # name: Pointcept's ClsTester needs it
 data = dict(
     num_classes=num_classes, ignore_index=-1, names=names,
     train=dict(type=dataset_type, split="train", data_root=data_root, class_names=names, transform=[
@@ -44,7 +44,7 @@ hooks = [
     dict(type="IterationTimer", warmup_iter=2),
     dict(type="InformationWriter"),
     dict(type="TeacherEMA"),
-    dict(type="ClsEvaluator"),
+    dict(type="CSPClsEvaluator"),
     dict(type="CheckpointSaver", save_freq=None),
 ]
-test = dict(type="ClsTester")
+test = dict(type="CSPClsTester")

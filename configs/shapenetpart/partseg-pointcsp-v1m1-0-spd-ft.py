@@ -1,5 +1,5 @@
 # PointCSP SPD fine-tuning on ShapeNetPart (16 categories, 50 parts, Pointcept's ShapeNetPartDataset).
-# Paper: 86.8 instance mIoU (prev. best Point-MoDE 86.5); tested with PartSegTester (ins. / cat. mIoU).
+# Paper: 86.8 instance mIoU (prev. best Point-MoDE 86.5); tested with CSPPartSegTester (ins. / cat. mIoU).
 _base_ = ["../_base_/default_runtime.py", "../_base_/model/pointcsp-ssm-object.py"]
 custom_imports = dict(imports=["pointcept_csp"])
 
@@ -19,18 +19,19 @@ dataset_type, data_root = "ShapeNetPartDataset", "data/shapenetcore_partanno_seg
 collect = dict(type="Collect", keys=("coord", "grid_coord", "cls_token", "segment"), feat_keys=("coord", "normal"))
 data = dict(
     num_classes=num_classes, ignore_index=-1, category_parts=category_parts, category_key="cls_token",
-    train=dict(type=dataset_type, split=["train", "val"], data_root=data_root, transform=[
+    # if_color=True: Pointcept's ShapeNetPartDataset returns the part labels (segment) only with it
+    train=dict(type=dataset_type, split=["train", "val"], data_root=data_root, if_color=True, transform=[
         dict(type="RandomScale", scale=[0.8, 1.2], anisotropic=True),
         dict(type="GridSample", grid_size=0.01, hash_type="fnv", mode="train", return_grid_coord=True),
         dict(type="ToTensor"),
         collect,
     ]),
-    val=dict(type=dataset_type, split="test", data_root=data_root, transform=[
+    val=dict(type=dataset_type, split="test", data_root=data_root, if_color=True, transform=[
         dict(type="GridSample", grid_size=0.01, hash_type="fnv", mode="train", return_grid_coord=True),
         dict(type="ToTensor"),
         collect,
     ]),
-    test=dict(type=dataset_type, split="test", data_root=data_root, transform=[
+    test=dict(type=dataset_type, split="test", data_root=data_root, if_color=True, transform=[
         dict(type="ToTensor"),
         dict(type="Collect", keys=("coord", "cls_token", "segment"), feat_keys=("coord", "normal")),
     ]),
@@ -42,7 +43,7 @@ hooks = [
     dict(type="IterationTimer", warmup_iter=2),
     dict(type="InformationWriter"),
     dict(type="TeacherEMA"),
-    dict(type="SemSegEvaluator"),
+    dict(type="CSPSemSegEvaluator"),
     dict(type="CheckpointSaver", save_freq=None),
 ]
-test = dict(type="PartSegTester")
+test = dict(type="CSPPartSegTester")

@@ -1,3 +1,4 @@
-"""Data components registered into the host: the multi-region augmentation and the datasets Pointcept lacks."""
+"""Data components registered into the host: the multi-region augmentation, the covering test crop and the datasets
+Pointcept lacks."""
 
-from . import multi_region_crop, synthetic, synthetic_objects, threedses  # noqa: F401
+from . import covering_crop, multi_region_crop, synthetic, synthetic_objects, threedses  # noqa: F401

@@ -4,6 +4,9 @@ from a seed. Each class is a set of primitives (box, cylinder, sphere, cone) wit
 
 from __future__ import annotations
 
+import json
+import os
+
 import numpy as np
 
 from .. import host
@@ -201,3 +204,56 @@ class SyntheticObjectsDataset(host.DefaultDataset):
         obj = generate_object(seed, OBJECT_CLASSES[idx % len(self.data_list) % len(OBJECT_CLASSES)], self.num_points)
         obj["name"], obj["split"] = self.get_data_name(idx), self.split
         return obj
+
+
+OBJECT_LAYOUTS = ("modelnet", "scanobjectnn", "shapenetpart")
+
+
+def write_objects(root: str, layout: str, splits: dict[str, list[int]], class_names: list[str], num_points: int = 256):
+    """Write generated objects in the on-disk layout of Pointcept's ModelNetDataset, ScanObjectNNDataset or
+    ShapeNetPartDataset (small test data; part ids are the generator's, categories index `class_names`)."""
+    if layout not in OBJECT_LAYOUTS:
+        raise ValueError(f"layout must be one of {OBJECT_LAYOUTS}, got {layout!r}")
+    os.makedirs(root, exist_ok=True)
+    objects = {
+        split: [(seed, generate_object(seed, num_points=num_points)) for seed in seeds]
+        for split, seeds in splits.items()
+    }
+
+    def name_of(obj):
+        return class_names[int(obj["category"][0]) % len(class_names)]
+
+    if layout == "modelnet":
+        for split, items in objects.items():
+            names = []
+            for seed, obj in items:
+                shape = name_of(obj)
+                os.makedirs(os.path.join(root, shape), exist_ok=True)
+                names.append(f"{shape}_{seed:04d}")
+                table = np.concatenate([obj["coord"], obj["normal"]], 1)
+                np.savetxt(os.path.join(root, shape, names[-1] + ".txt"), table, delimiter=",", fmt="%.6f")
+            with open(os.path.join(root, f"modelnet40_{split}.txt"), "w") as f:
+                f.write("\n".join(names) + "\n")
+    elif layout == "scanobjectnn":
+        import h5py
+
+        files = {"train": "training_objectdataset.h5", "test": "test_objectdataset.h5"}
+        for split, items in objects.items():
+            with h5py.File(os.path.join(root, files[split]), "w") as f:
+                f["data"] = np.stack([obj["coord"] for _, obj in items])
+                f["label"] = np.array([int(obj["category"][0]) % len(class_names) for _, obj in items])
+    else:
+        tokens = [f"{i:08d}" for i in range(len(class_names))]
+        with open(os.path.join(root, "synsetoffset2category.txt"), "w") as f:
+            f.write("".join(f"{name}\t{token}\n" for name, token in zip(class_names, tokens)))
+        os.makedirs(os.path.join(root, "train_test_split"), exist_ok=True)
+        for split, items in objects.items():
+            entries = []
+            for seed, obj in items:
+                token = tokens[int(obj["category"][0]) % len(class_names)]
+                os.makedirs(os.path.join(root, token), exist_ok=True)
+                table = np.concatenate([obj["coord"], obj["normal"], obj["segment"][:, None] % 50], 1)
+                np.savetxt(os.path.join(root, token, f"{seed:06d}.txt"), table, fmt="%.6f")
+                entries.append(f"shape_data/{token}/{seed:06d}")
+            with open(os.path.join(root, "train_test_split", f"shuffled_{split}_file_list.json"), "w") as f:
+                json.dump(entries, f)

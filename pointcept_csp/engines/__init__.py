@@ -1,3 +1,4 @@
-"""Engine components registered into the host: schedule / EMA hooks and the CSPTrainer."""
+"""Engine components registered into the host: schedule / EMA hooks, device-agnostic evaluators and testers, and
+CSPTrainer."""
 
-from . import hooks, trainer  # noqa: F401
+from . import evaluator, hooks, testers, trainer  # noqa: F401

@@ -5,7 +5,8 @@
   lr * (batch_size * gradient_accumulation_steps) / lr_base_batch_size;
 - numerical safety: a non-finite loss term, gradient norm or input (NaN / Inf in a sample) skips the step before
   any update (the log names the term or the sample), `comm_info["optimizer_stepped"]` tells the teacher hook, and
-  more than `max_nonfinite_steps` skips in a row stop the run;
+  more than `max_nonfinite_steps` skips in a row stop the run; under DDP the ranks agree, so all skip together;
+- gradient accumulation under DDP all-reduces once per optimizer step (`no_sync()` on the other steps);
 - per-term loss logging comes from the model's output dict (every scalar is logged by InformationWriter);
 - the optimizer's parameter groups are built here under both hosts (no weight decay on SSM decay rates and norms).
 """
@@ -13,13 +14,16 @@
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import torch
+import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 from .. import host
 from ..models.validation import NonFiniteInputError
 from ..utils import comm
+from ..utils.allocator import keep_freed_memory
 from ..utils.device import default_device, to_device
 from ..utils.optim import build_optimizer, per_param_group
 from .hooks import unwrap
@@ -43,6 +47,28 @@ def scale_learning_rates(cfg) -> float:
     return factor
 
 
+def check_not_empty(dataset_cfg) -> None:
+    """A training set without samples fails here, naming where it looked (the loaders would fail later with a
+    division by zero or a sampler error that names nothing)."""
+    if len(host.DATASETS.build(dataset_cfg)) == 0:
+        raise ValueError(
+            f"the training dataset {dataset_cfg.get('type')} has no samples: data_root="
+            f"{dataset_cfg.get('data_root')!r}, split={dataset_cfg.get('split')!r}; check the path and the split names"
+        )
+
+
+def agree_on_skip(reason: str | None, device: torch.device) -> str | None:
+    """Under DDP every rank must skip a step together (a rank that skipped before backward would leave the others
+    waiting in the gradient all-reduce): the decision is all-reduced; a rank without a reason of its own gets one."""
+    if comm.get_world_size() == 1:
+        return reason
+    flag = torch.tensor([0.0 if reason is None else 1.0], device=device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    if flag.item() > 0 and reason is None:
+        return "another rank had a non-finite input or loss"
+    return reason
+
+
 def non_finite_terms(output: dict) -> list[str]:
     return [
         k
@@ -61,7 +87,15 @@ class CSPTrainer(host.DefaultTrainer):
             raise ValueError(f"gradient_accumulation_steps must be >= 1, got {self.accum_steps}")
         self.max_nonfinite_steps = int(cfg.get("max_nonfinite_steps", 10))
         self.accum_count = self.nonfinite_streak = self.skipped_steps = 0
+        if host.NAME == "pointcept" and cfg.get("num_worker_per_gpu", 1) < 1:
+            raise ValueError(
+                f"Pointcept's data loaders keep persistent workers, which needs num_worker >= 1 per process; got "
+                f"num_worker={cfg.get('num_worker')} for {comm.get_world_size()} process(es)"
+            )
+        keep_freed_memory()  # CPU runs under either host's train.py: no page-fault churn on per-step buffers
+        check_not_empty(cfg.data.train)
         super().__init__(cfg)
+        self.logger.info(host.describe())
         if self.lr_factor != 1.0:
             self.logger.info(
                 f"Learning rates scaled by {self.lr_factor:g} (linear rule, lr_base_batch_size="
@@ -108,30 +142,28 @@ class CSPTrainer(host.DefaultTrainer):
         input_dict = to_device(info["input_dict"], self.device)
         if self.accum_count == 0:
             self.optimizer.zero_grad(set_to_none=True)
-        amp = bool(self.cfg.enable_amp) and self.device.type == "cuda"
-        try:
-            with torch.autocast(
-                device_type=self.device.type, dtype=AMP_DTYPES[self.cfg.get("amp_dtype", "float16")], enabled=amp
-            ):
-                output = self.model(input_dict)
-        except NonFiniteInputError as e:
-            info["model_output_dict"] = {}
-            return self.skip_step(f"non-finite input: {e}")
-        info["model_output_dict"] = output
-        bad = non_finite_terms(output)
-        if bad:
-            return self.skip_step(f"non-finite loss terms {bad}")
-        loss = output["loss"] / self.accum_steps
-        (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        step_now = self.accum_count + 1 >= self.accum_steps
+        # accumulation steps skip DDP's gradient all-reduce; the step that updates the weights does it once
+        sync = (
+            nullcontext() if step_now or not isinstance(self.model, DistributedDataParallel) else self.model.no_sync()
+        )
+        with sync:
+            output, reason = self.forward(input_dict)
+            info["model_output_dict"] = output
+            reason = agree_on_skip(reason, self.device)
+            if reason is not None:
+                return self.skip_step(reason)
+            loss = output["loss"] / self.accum_steps
+            (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         self.accum_count += 1
-        if self.accum_count < self.accum_steps:
+        if not step_now:
             return None
         self.accum_count = 0
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
         clip = self.cfg.clip_grad if self.cfg.clip_grad is not None else math.inf
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip)
-        if not bool(torch.isfinite(grad_norm)):
+        if not bool(torch.isfinite(grad_norm)):  # the same on every rank: gradients are all-reduced first
             if self.scaler is not None:
                 self.scaler.update()  # lets the scaler lower its scale after an overflow
             return self.skip_step("non-finite gradient norm")
@@ -144,6 +176,18 @@ class CSPTrainer(host.DefaultTrainer):
         self.nonfinite_streak = 0
         info["optimizer_stepped"] = True
         return None
+
+    def forward(self, input_dict: dict) -> tuple[dict, str | None]:
+        """The model's output and why this step must be skipped (None: it need not)."""
+        amp = bool(self.cfg.enable_amp) and self.device.type == "cuda"
+        dtype = AMP_DTYPES[self.cfg.get("amp_dtype", "float16")]
+        try:
+            with torch.autocast(device_type=self.device.type, dtype=dtype, enabled=amp):
+                output = self.model(input_dict)
+        except NonFiniteInputError as e:
+            return {}, f"non-finite input: {e}"
+        bad = non_finite_terms(output)
+        return output, (f"non-finite loss terms {bad}" if bad else None)
 
     def skip_step(self, reason: str) -> None:
         """Drop this step's gradients and any partial accumulation; fail after too many skips in a row."""

@@ -248,9 +248,7 @@ class PatchAttentionMixer(nn.Module):
         channels: int,
         num_heads: int = 4,
         patch_size: int = 1024,
-        bidirectional: bool = False,
         recompute: bool = False,
-        backend: Backend = "auto",
         device=None,
         dtype=None,
     ) -> None:

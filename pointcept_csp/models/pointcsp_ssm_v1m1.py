@@ -73,7 +73,9 @@ class Block(nn.Module):
         self.cpe = nn.Sequential(nn.Linear(channels, channels), nn.LayerNorm(channels)) if cpe else None
         self.norm1, self.norm2 = nn.LayerNorm(channels), nn.LayerNorm(channels)
         head_arg = {"num_heads": num_heads} if mixer in ("gated_delta", "patch_attention") else {}
-        self.mixer = build_mixer(mixer, channels, bidirectional=bidirectional, backend=backend, **head_arg, **mixer_cfg)
+        # scan direction and kernel backend are SSM options; attention within a patch has neither
+        scan_args = {} if mixer == "patch_attention" else dict(bidirectional=bidirectional, backend=backend)
+        self.mixer = build_mixer(mixer, channels, **scan_args, **head_arg, **mixer_cfg)
         self.mlp = MLP(channels, int(channels * mlp_ratio))
         self.ls_cpe, self.ls_mixer, self.ls_mlp = (
             LayerScale(channels, layer_scale) if layer_scale is not None else nn.Identity() for _ in range(3)
@@ -188,6 +190,11 @@ class PointCSPSSM(nn.Module):
         if expected_tokens is not None and len(expected_tokens) != stages:
             raise ValueError(
                 f"expected_tokens needs one entry per encoder stage ({stages}), got {len(expected_tokens)}"
+            )
+        if mixer == "patch_attention" and (bidirectional or backend not in ("auto", "torch")):
+            raise ValueError(
+                f"patch attention has no scan direction or sequence-op backend; got bidirectional={bidirectional}, "
+                f"backend={backend!r} (use bidirectional=False, backend='auto')"
             )
         if expected_tokens is not None and mixer not in ("gated_delta", "mamba2"):
             raise ValueError(f"expected_tokens sizes SSM memory; mixer {mixer!r} has none (use gated_delta or mamba2)")

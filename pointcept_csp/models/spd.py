@@ -57,7 +57,8 @@ class SPDBase(nn.Module):
         freeze_backbone (bool | str): probing. True: the whole backbone is frozen (linear probe); "encoder": the
             embedding, encoder stages and poolings are frozen, the decoder trains (decoder probe). No teacher is kept.
         pretrained (str, Optional): checkpoint loaded into student and teacher at construction, under
-            `pretrained_preset` ("pretrain", "export" or "pointcept", see `models.weights`).
+            `pretrained_preset` ("pretrain": the student / an export / a fine-tuned model, "teacher": the EMA teacher
+            of a pre-training checkpoint; see `models.weights`).
     """
 
     def __init__(

@@ -1,10 +1,11 @@
 """Loading pre-trained weights into models, with prefix presets and a load report (missing AND unexpected keys).
 
 Presets name where the backbone lives in a checkpoint:
-    "pretrain"  -> `backbone.` of a PointCSP pre-training checkpoint (the student; `teacher.` is ignored)
-    "export"    -> `backbone.` of `tools/export_backbone.py` output
-    "pointcept" -> a Pointcept checkpoint (`module.` from DDP is stripped first); its `backbone.` keys
-Pointcept's `module.` prefix is stripped in every case.
+    "pretrain" -> `backbone.`: the student of a PointCSP pre-training checkpoint, an exported backbone
+                  (`tools/export_backbone.py`) or a fine-tuned SPD model (Pointcept or ours)
+    "teacher"  -> `teacher.backbone.`: the EMA teacher of a PointCSP pre-training checkpoint (DINO-style teachers
+                  are often the better features)
+Pointcept's `module.` prefix (DDP) is stripped in every case.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 
 from ..utils.checkpoint import load_checkpoint
 
-PRESETS = {"pretrain": "backbone.", "export": "backbone.", "pointcept": "backbone."}
+PRESETS = {"pretrain": "backbone.", "teacher": "teacher.backbone."}
 
 
 @dataclass

@@ -1,10 +1,11 @@
 """A deliberately small engine speaking Pointcept's protocol, so the plugin trains and evaluates without Pointcept.
 
-It is the CPU / CI path, not a second Pointcept: registries, python configs, the hook-driven trainer, evaluators,
-testers, and the dataset readers and transforms that the project's configs use. Nothing here is copied from Pointcept.
+It is the CPU / CI path, not a second Pointcept: registries, python configs, the hook-driven trainer, and the
+dataset readers and transforms that the project's configs use (evaluators and testers are the plugin's own,
+`engines/`, and run under both hosts). Nothing here is copied from Pointcept.
 """
 
-from . import datasets, evaluator, hooks, testers, transforms  # noqa: F401  (register the standard components)
+from . import datasets, hooks, object_datasets, transforms  # noqa: F401  (register the standard components)
 from .builder import DATASETS, HOOKS, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
 from .collate import collate_fn, point_collate_fn
 from .config import Config

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import weakref
 
 import torch
 
+from ..utils import comm
 from ..utils.checkpoint import atomic_save, load_checkpoint
 from ..utils.seed import get_rng_state, set_rng_state
 from .builder import HOOKS
@@ -30,33 +30,6 @@ class HookBase:
     def after_epoch(self): ...
 
     def after_train(self): ...
-
-
-@HOOKS.register_module()
-class ModelHook(HookBase):
-    """Lets a model that is itself a HookBase receive every hook call (Pointcept's ModelHook)."""
-
-    def before_train(self):
-        model = self.trainer.model
-        model = getattr(model, "module", model)
-        self.model = weakref.proxy(model) if isinstance(model, HookBase) else HookBase()
-        self.model.trainer = self.trainer
-        self.model.before_train()
-
-    def before_epoch(self):
-        self.model.before_epoch()
-
-    def before_step(self):
-        self.model.before_step()
-
-    def after_step(self):
-        self.model.after_step()
-
-    def after_epoch(self):
-        self.model.after_epoch()
-
-    def after_train(self):
-        self.model.after_train()
 
 
 @HOOKS.register_module()
@@ -162,6 +135,8 @@ class CheckpointSaver(HookBase):
             if value > t.best_metric_value:
                 t.best_metric_value, is_best = value, True
                 t.logger.info(f"Best validation {name} updated to: {value:.4f}")
+        if not comm.is_main_process():
+            return  # every rank holds the same weights (DDP); rank 0 writes them
         model_dir = os.path.join(t.cfg.save_path, "model")
         last = os.path.join(model_dir, "model_last.pth")
         t.logger.info(f"Saving checkpoint to: {last}")
@@ -199,7 +174,7 @@ class CheckpointLoader(HookBase):
             if self.keywords and self.keywords in key:
                 key = key.replace(self.keywords, self.replacement, 1)
             weight[key] = value
-        missing, unexpected = t.model.load_state_dict(weight, strict=self.strict)
+        missing, unexpected = getattr(t.model, "module", t.model).load_state_dict(weight, strict=self.strict)
         t.logger.info(
             f"Loaded weight {t.cfg.weight}: {len(weight) - len(unexpected)} tensors; "
             f"missing keys: {missing}; unexpected keys: {unexpected}"

@@ -1,4 +1,5 @@
-"""The run's logger: one stream handler, plus a file handler when a log file is given."""
+"""The run's logger: one stream handler, plus a file handler when a log file is given. Under torch.distributed only
+rank 0 logs (other ranks keep warnings and errors, on the stream)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ import logging
 import os
 import sys
 
+from ..utils import comm
+
 LOGGER_NAME = "pointcept_csp"
 
 
 def get_root_logger(log_file: str | None = None, file_mode: str = "a", level: int = logging.INFO) -> logging.Logger:
     logger = logging.getLogger(LOGGER_NAME)
+    if not comm.is_main_process():
+        level, log_file = max(level, logging.WARNING), None
     logger.setLevel(level)
     logger.propagate = False
     formatter = logging.Formatter("[%(asctime)s %(levelname)s] %(message)s", datefmt="%Y-%m-%d %H:%M:%S")

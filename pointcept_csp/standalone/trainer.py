@@ -1,4 +1,5 @@
-"""The standalone training loop: Pointcept's Trainer protocol (hooks, comm_info, storage) on one device."""
+"""The standalone training loop: Pointcept's Trainer protocol (hooks, comm_info, storage), in one process or in each
+process of a torch.distributed group (tools/train.sh -g N)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from functools import partial
 
 import torch
 from tensorboardX import SummaryWriter
+from torch.utils.data.distributed import DistributedSampler
 
-from ..utils.device import default_device, to_device
+from ..utils import comm
+from ..utils.device import default_device
 from ..utils.optim import build_optimizer
 from ..utils.seed import seed_worker
-from .builder import DATASETS, HOOKS, TRAINERS, build_model
+from .builder import DATASETS, HOOKS, build_model
 from .collate import collate_fn, point_collate_fn
 from .hooks import HookBase
 from .logger import get_root_logger
@@ -66,9 +69,9 @@ class TrainerBase:
         raise NotImplementedError
 
 
-@TRAINERS.register_module("DefaultTrainer")
 class Trainer(TrainerBase):
-    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; runs on `cfg.device` ("auto": CUDA if any)."""
+    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; runs on `cfg.device` ("auto": CUDA if any).
+    The training step itself is CSPTrainer's (`engines/trainer.py`), the trainer every config selects."""
 
     def __init__(self, cfg) -> None:
         super().__init__()
@@ -80,7 +83,7 @@ class Trainer(TrainerBase):
         self.logger.info(f"Config:\n{cfg.pretty_text}")
         self.device = default_device(cfg.get("device", "auto"))
         self.model = self.build_model()
-        self.writer = SummaryWriter(cfg.save_path)
+        self.writer = SummaryWriter(cfg.save_path) if comm.is_main_process() else None
         self.train_loader = self.build_train_loader()
         self.val_loader = self.build_val_loader()
         self.optimizer = self.build_optimizer()
@@ -96,30 +99,36 @@ class Trainer(TrainerBase):
 
     def build_train_loader(self):
         dataset = DATASETS.build(self.cfg.data.train)
-        # a generator reseeded per epoch makes the data order a function of (seed, epoch), so resume replays it
-        self.loader_generator = torch.Generator()
+        # one global order per (seed, epoch), sliced by rank: resume replays it, and 2 processes x B/2 see the same
+        # samples per step as 1 process x B
+        sampler = DistributedSampler(
+            dataset, num_replicas=comm.get_world_size(), rank=comm.get_rank(), shuffle=True, seed=self.cfg.seed
+        )
         return torch.utils.data.DataLoader(
             dataset,
             batch_size=self.cfg.batch_size_per_gpu,
-            shuffle=True,
-            generator=self.loader_generator,
+            sampler=sampler,
             num_workers=self.cfg.num_worker_per_gpu,
             worker_init_fn=seed_worker,
             collate_fn=partial(point_collate_fn, mix_prob=self.cfg.mix_prob),
-            drop_last=len(dataset) > self.cfg.batch_size_per_gpu,
+            drop_last=len(sampler) > self.cfg.batch_size_per_gpu,
         )
 
     def epoch_loader(self):
-        self.loader_generator.manual_seed(self.cfg.seed + self.epoch)
+        self.train_loader.sampler.set_epoch(self.epoch)
         return self.train_loader
 
     def build_val_loader(self):
         if not self.cfg.evaluate:
             return None
         dataset = DATASETS.build(self.cfg.data.val)
+        sampler = None
+        if comm.get_world_size() > 1:  # each rank scores its share; the evaluators sum the counts over ranks
+            sampler = DistributedSampler(dataset, comm.get_world_size(), comm.get_rank(), shuffle=False)
         return torch.utils.data.DataLoader(
             dataset,
             batch_size=self.cfg.batch_size_val_per_gpu,
+            sampler=sampler,
             shuffle=False,
             num_workers=self.cfg.num_worker_per_gpu,
             collate_fn=collate_fn,
@@ -138,17 +147,7 @@ class Trainer(TrainerBase):
             return torch.amp.GradScaler("cuda")
         return None
 
-    def run_step(self) -> None:
-        input_dict = to_device(self.comm_info["input_dict"], self.device)
-        self.optimizer.zero_grad(set_to_none=True)
-        output = self.model(input_dict)
-        output["loss"].backward()
-        if self.cfg.clip_grad is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.clip_grad)
-        self.optimizer.step()
-        self.scheduler.step()
-        self.comm_info["model_output_dict"] = output
-
     def after_train(self) -> None:
         super().after_train()
-        self.writer.close()
+        if self.writer is not None:
+            self.writer.close()

@@ -78,16 +78,6 @@ class Copy:
 
 
 @TRANSFORMS.register_module()
-class Update:
-    def __init__(self, keys_dict: dict | None = None) -> None:
-        self.keys_dict = keys_dict or {}
-
-    def __call__(self, data_dict):
-        data_dict.update(self.keys_dict)
-        return data_dict
-
-
-@TRANSFORMS.register_module()
 class ToTensor:
     """numpy -> torch: integers to int64, floats to float32, bools kept; strings and tensors unchanged."""
 
@@ -322,6 +312,9 @@ def ravel_hash(arr: np.ndarray) -> np.ndarray:
     return np.ravel_multi_index(arr.T.astype(np.int64), dims.astype(np.int64)).astype(np.uint64)
 
 
+HASHES = {"fnv": fnv_hash, "ravel": ravel_hash}  # Pointcept's two cell hashes
+
+
 @TRANSFORMS.register_module()
 class GridSample:
     """Voxelise at `grid_size`. `train` mode keeps one random point per occupied voxel (with `return_inverse`, each
@@ -337,12 +330,13 @@ class GridSample:
         return_inverse: bool = False,
         return_grid_coord: bool = False,
         return_min_coord: bool = False,
-        **_,
     ) -> None:
         if mode not in ("train", "test"):
             raise ValueError(f"GridSample mode must be 'train' or 'test', got {mode!r}")
+        if hash_type not in HASHES:
+            raise ValueError(f"GridSample hash_type must be one of {sorted(HASHES)}, got {hash_type!r}")
         self.grid_size, self.mode = grid_size, mode
-        self.hash = fnv_hash if hash_type == "fnv" else ravel_hash
+        self.hash = HASHES[hash_type]
         self.return_inverse, self.return_grid_coord, self.return_min_coord = (
             return_inverse,
             return_grid_coord,
@@ -394,42 +388,22 @@ def _add_point_key(data_dict: dict, key: str) -> None:
 @TRANSFORMS.register_module()
 class SphereCrop:
     """Keep at most `point_max` (or `sample_rate` x N) points nearest to a centre: a random point (`random`) or the
-    middle point (`center`). `all` (test time) returns a list of crops whose union covers every point: each new
-    crop is centred on the first point no crop covers yet."""
+    middle point (`center`). For crops that cover a whole test scene use `CoveringSphereCrop`."""
 
     def __init__(self, point_max: int = 80000, sample_rate: float | None = None, mode: str = "random") -> None:
-        if mode not in ("random", "center", "all"):
-            raise ValueError(f"SphereCrop mode must be 'random', 'center' or 'all', got {mode!r}")
+        if mode not in ("random", "center"):
+            hint = "; to cover a whole test scene use CoveringSphereCrop" if mode == "all" else ""
+            raise ValueError(f"SphereCrop mode must be 'random' or 'center', got {mode!r}{hint}")
         self.point_max, self.sample_rate, self.mode = point_max, sample_rate, mode
 
     def __call__(self, data_dict):
         coord = data_dict["coord"]
         limit = int(self.sample_rate * len(coord)) if self.sample_rate is not None else self.point_max
-        if self.mode == "all":
-            return self.cover(data_dict, limit)
         if len(coord) <= limit:
             return data_dict
         center = coord[np.random.randint(len(coord))] if self.mode == "random" else coord[len(coord) // 2]
         keep = np.sort(np.argsort(((coord - center) ** 2).sum(1))[:limit])
         return select(data_dict, keep)
-
-    @staticmethod
-    def cover(data_dict: dict, limit: int) -> list[dict]:
-        coord = data_dict["coord"]
-        if len(coord) <= limit:
-            return [data_dict]
-        covered = np.zeros(len(coord), dtype=bool)
-        crops = []
-        while not covered.all():
-            center = coord[np.flatnonzero(~covered)[0]]
-            keep = np.sort(np.argpartition(((coord - center) ** 2).sum(1), limit - 1)[:limit])
-            covered[keep] = True
-            crop = select(data_dict, keep, copy_dict=True)
-            for key in ("index", "grid_coord"):  # per-point keys a test fragment carries besides the usual ones
-                if key in data_dict and key not in point_keys(data_dict):
-                    crop[key] = data_dict[key][keep]
-            crops.append(crop)
-        return crops
 
 
 @TRANSFORMS.register_module()

@@ -13,10 +13,6 @@ def get_rank() -> int:
     return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
-def get_local_rank() -> int:
-    return get_rank()
-
-
 def is_main_process() -> bool:
     return get_rank() == 0
 

@@ -11,8 +11,8 @@ OPTIMIZERS = {"AdamW": torch.optim.AdamW, "Adam": torch.optim.Adam, "SGD": torch
 
 
 def build_optimizer(cfg: Mapping, model: torch.nn.Module, param_dicts: Sequence[Mapping] | None = None):
-    """Parameter groups: one default group, plus one per `param_dicts` entry (`keyword`, and `lr` or `lr_scale`),
-    each split into a decayed and a no-weight-decay group.
+    """Parameter groups: one default group, plus one per `param_dicts` entry (Pointcept's keys: `keyword`, and
+    optionally `lr`, else the optimizer's), each split into a decayed and a no-weight-decay group.
 
     No weight decay: parameters flagged `_no_weight_decay` (the SSM decay rates `A_log`, `dt_bias` and Mamba2's `D`,
     which weight decay would pull towards a one-token memory) and every 1-D parameter (norm weights, biases, layer
@@ -24,6 +24,9 @@ def build_optimizer(cfg: Mapping, model: torch.nn.Module, param_dicts: Sequence[
         raise KeyError(f"optimizer type '{name}' is not supported; choose from {sorted(OPTIMIZERS)}")
     base_lr = cfg["lr"]
     specs = [dict(p) for p in (param_dicts or [])]
+    for spec in specs:
+        if "keyword" not in spec or set(spec) - {"keyword", "lr"}:
+            raise KeyError(f"a param_dicts entry takes 'keyword' and optionally 'lr', got keys {sorted(spec)}")
     groups: dict[tuple[int, bool], dict] = {}
     for param_name, param in model.named_parameters():
         if not param.requires_grad:
@@ -35,7 +38,7 @@ def build_optimizer(cfg: Mapping, model: torch.nn.Module, param_dicts: Sequence[
             group = {"params": [], "lr_group": index}
             if index:
                 spec = specs[index - 1]
-                group["lr"] = spec["lr"] if "lr" in spec else base_lr * spec.get("lr_scale", 1.0)
+                group["lr"] = spec.get("lr", base_lr)
             if no_decay:
                 group["weight_decay"] = 0.0
             groups[(index, no_decay)] = group

@@ -179,3 +179,18 @@ def test_bf16_autocast_training_step_stays_finite():
         with torch.autocast("cuda", dtype=torch.bfloat16):
             half = model(batch)["feat"].float()
     assert relative_error(half, full) < 5e-2, f"bf16 vs fp32 features: {relative_error(half, full):.2e}"
+
+
+def test_options_that_would_do_nothing_raise():
+    with pytest.raises(ValueError, match="patch attention has no scan direction"):
+        build(mixer="patch_attention", bidirectional=True)
+    with pytest.raises(ValueError, match="patch attention has no scan direction"):
+        build(mixer="patch_attention", backend="fla")
+    with pytest.raises(TypeError):
+        build(mixer="patch_attention", mixer_cfg=dict(backend="fla"))
+    from pointcept_csp.standalone.transforms import GridSample
+
+    with pytest.raises(ValueError, match="hash_type must be one of"):
+        GridSample(grid_size=0.1, hash_type="xxhash")
+    with pytest.raises(TypeError):
+        GridSample(grid_size=0.1, return_displacment=True)

@@ -113,11 +113,21 @@ def test_pretraining_checkpoint_loads_into_student_and_teacher(tmp_path):
         assert torch.equal(model.backbone.state_dict()[key], value) and torch.equal(
             model.teacher.state_dict()[key], value
         )
-    # nothing matching fails loudly
+    # the "teacher" preset reads the EMA teacher, not the student
+    with torch.no_grad():
+        for p in pre.teacher.backbone.parameters():
+            p.add_(1.0)
+    torch.save({"state_dict": pre.state_dict()}, path)
+    load_backbone(model.backbone, path, "teacher")
+    for key, value in pre.teacher.backbone.state_dict().items():
+        assert torch.equal(model.backbone.state_dict()[key], value), key
+    # nothing matching fails loudly; an unknown preset too
     other = str(tmp_path / "other.pth")
     torch.save({"state_dict": {"head.weight": torch.zeros(2)}}, other)
     with pytest.raises(KeyError, match="no tensor of the checkpoint matched"):
-        load_backbone(model.backbone, other, "export")
+        load_backbone(model.backbone, other, "pretrain")
+    with pytest.raises(ValueError, match="preset must be one of"):
+        load_backbone(model.backbone, path, "export")
 
 
 def test_classifier_and_part_segmentor_outputs():

@@ -9,7 +9,7 @@ import torch
 import pointcept_csp  # noqa: F401
 import tests.fixtures.toy_plugin  # noqa: F401
 from pointcept_csp import host
-from pointcept_csp.engines.trainer import CSPTrainer
+from pointcept_csp.engines.trainer import CSPTrainer, check_not_empty
 from pointcept_csp.models.ema import ema_update_
 from pointcept_csp.standalone.config import Config
 
@@ -109,3 +109,19 @@ def test_teacher_refuses_a_non_finite_ema_update():
         student.weight[0, 0] = 1.0
     assert ema_update_(teacher, student, 0.9) is True
     assert not torch.equal(before["weight"], teacher.weight)
+
+
+class EmptyDataset(torch.utils.data.Dataset):
+    """Like Pointcept's DefaultDataset on a folder without samples: constructs fine, holds nothing."""
+
+    def __init__(self, data_root: str, split: str) -> None:
+        self.data_root, self.split = data_root, split
+
+    def __len__(self) -> int:
+        return 0
+
+
+def test_an_empty_training_set_fails_naming_the_path():
+    host.DATASETS.register_module("EmptyDataset", module=EmptyDataset, force=True)
+    with pytest.raises(ValueError, match="EmptyDataset has no samples: data_root='/data/scannet', split='train'"):
+        check_not_empty(dict(type="EmptyDataset", data_root="/data/scannet", split="train"))

@@ -1,7 +1,9 @@
-"""Testers of the standalone host (Pointcept's names): full-scene semantic segmentation by fragment voting,
-classification, and part segmentation (instance / category mIoU). Predictions and metrics go to
-`<save_path>/result/`: `<name>_pred.npy` per scene and `metrics.json` with per-class intersection / union counts,
-which tools such as `tools/s3dis_6fold.py` pool across runs."""
+"""Testers that run on any device, under both hosts: full-scene semantic segmentation by fragment voting
+(`CSPSemSegTester`), classification (`CSPClsTester`) and part segmentation with instance / category mIoU
+(`CSPPartSegTester`, which Pointcept lacks for this layout). Pointcept's own testers move batches with `.cuda()`;
+the standalone host, which has no testers of its own, also answers to Pointcept's `SemSegTester` / `ClsTester` names
+with these. Predictions and metrics go to `<save_path>/result/`: `<name>_pred.npy` per scene and `metrics.json` with
+per-class intersection / union counts, which tools such as `tools/s3dis_6fold.py` pool across runs."""
 
 from __future__ import annotations
 
@@ -12,27 +14,28 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .. import host
+from ..standalone.logger import get_root_logger
 from ..utils.checkpoint import load_checkpoint
 from ..utils.device import default_device, to_device
 from ..utils.metrics import intersection_and_union, segmentation_scores
-from .builder import DATASETS, TESTERS, build_model
-from .collate import collate_fn
-from .logger import get_root_logger
 
 
 class TesterBase:
-    def __init__(self, cfg, model=None, verbose: bool = False) -> None:
+    def __init__(self, cfg, model=None, test_loader=None, verbose: bool = False) -> None:
+        if test_loader is not None:
+            raise ValueError("these testers read cfg.data.test one sample at a time; test_loader is not used")
         self.cfg, self.verbose = cfg, verbose
         self.logger = get_root_logger(os.path.join(cfg.save_path, "test.log"))
         self.device = default_device(cfg.get("device", "auto"))
         self.model = model if model is not None else self.build_model()
         self.model.eval()
-        self.dataset = DATASETS.build(cfg.data.test)
+        self.dataset = host.DATASETS.build(cfg.data.test)
         self.result_dir = os.path.join(cfg.save_path, "result")
         os.makedirs(self.result_dir, exist_ok=True)
 
     def build_model(self) -> torch.nn.Module:
-        model = build_model(self.cfg.model).to(self.device)
+        model = host.build_model(self.cfg.model).to(self.device)
         if not self.cfg.weight:
             raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
         checkpoint = load_checkpoint(self.cfg.weight, map_location=self.device)
@@ -48,7 +51,7 @@ class TesterBase:
             json.dump(metrics, f, indent=1)
 
 
-@TESTERS.register_module()
+@host.TESTERS.register_module("CSPSemSegTester")
 class SemSegTester(TesterBase):
     """Every test scene: average softmax scores over its fragments (voxelisation passes x test-time augmentations),
     argmax per original point; per-scene and pooled intersection / union counts."""
@@ -64,7 +67,7 @@ class SemSegTester(TesterBase):
             fragments, segment = sample["fragment_list"], np.asarray(sample["segment"])
             scores = torch.zeros(len(segment), num_classes, device=self.device)
             for start in range(0, len(fragments), batch_size):
-                batch = to_device(collate_fn(fragments[start : start + batch_size]), self.device)
+                batch = to_device(host.collate_fn(fragments[start : start + batch_size]), self.device)
                 probs = F.softmax(self.model(batch)["seg_logits"], dim=-1)
                 scores.index_add_(0, batch["index"].long(), probs)
             pred = scores.argmax(1).cpu().numpy()
@@ -102,7 +105,7 @@ class SemSegTester(TesterBase):
         return metrics
 
 
-@TESTERS.register_module()
+@host.TESTERS.register_module("CSPClsTester")
 class ClsTester(TesterBase):
     """Overall and class-mean accuracy of `cls_logits` over the test set (one sample per batch)."""
 
@@ -111,7 +114,7 @@ class ClsTester(TesterBase):
         num_classes = self.cfg.data.num_classes
         preds, labels = [], []
         for i in range(len(self.dataset)):
-            batch = to_device(collate_fn([self.dataset[i]]), self.device)
+            batch = to_device(host.collate_fn([self.dataset[i]]), self.device)
             preds.append(int(self.model(batch)["cls_logits"].argmax(1)))
             labels.append(int(batch["category"].view(-1)[0]))
         counts = intersection_and_union(np.array(preds), np.array(labels), num_classes, -1)
@@ -122,7 +125,7 @@ class ClsTester(TesterBase):
         return metrics
 
 
-@TESTERS.register_module()
+@host.TESTERS.register_module("CSPPartSegTester")
 class PartSegTester(TesterBase):
     """Instance mIoU (mean over shapes of the mean IoU over the parts of the shape's category) and category mIoU.
     Needs `data.category_parts`: for every category, the list of its part ids (`data.category_key` names the
@@ -134,7 +137,7 @@ class PartSegTester(TesterBase):
         key = self.cfg.data.get("category_key", "category")
         shape_ious, by_category = [], {}
         for i in range(len(self.dataset)):
-            batch = to_device(collate_fn([self.dataset[i]]), self.device)
+            batch = to_device(host.collate_fn([self.dataset[i]]), self.device)
             category = int(batch[key].view(-1)[0])
             parts = list(parts_of[category])
             logits = self.model(batch)["seg_logits"][:, parts]  # predict among the category's parts only
@@ -152,3 +155,8 @@ class PartSegTester(TesterBase):
         self.logger.info(f"Test result: ins. mIoU {metrics['ins_mIoU']:.4f} cat. mIoU {metrics['cat_mIoU']:.4f}")
         self.write_metrics(metrics)
         return metrics
+
+
+if host.NAME == "standalone":
+    host.TESTERS.register_module("SemSegTester", module=SemSegTester)
+    host.TESTERS.register_module("ClsTester", module=ClsTester)
