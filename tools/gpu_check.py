@@ -86,7 +86,7 @@ def part_commands(args, py: str) -> dict[str, list[list[str]]]:
                 "--weight",
                 f"{work}/pretrain/model/model_last.pth",
             ]
-            + ["--options", f"data.train.data_root={rooms}", "--json", os.path.join(work, "reach.json")]
+            + ["--points", "8000", "--scenes", "3", "--json", os.path.join(work, "reach.json")]
         ],
     )
 
@@ -194,6 +194,9 @@ def summarize(part: str, result: dict, work: str) -> dict:
             return {}
         with open(path) as f:
             return dict(rows=json.load(f))
+    if part == "reach":
+        found = re.findall(r"^CSP: (.*)$", text, re.M)
+        return dict(headline=found[-1]) if found else {}
     if part == "pretrain":
         losses = [float(x) for x in re.findall(r"Train: .*? loss: ([-\d.naninf]+)", text)]
         return dict(
@@ -231,6 +234,8 @@ def short_figures(part: str, fig: dict) -> str:
     if part in ("ops", "backbone"):
         rows = fig.get("rows", [])
         return f"{sum('error' not in r for r in rows)} rows, {sum('error' in r for r in rows)} failed"
+    if part == "reach":
+        return fig.get("headline", "")
     return ""
 
 
