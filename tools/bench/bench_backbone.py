@@ -106,11 +106,11 @@ def cuda_rows(preset: str, batches: list[int], points: int, repeats: int, amp: s
     rows = []
     for batch in batches:
         end = int(scenes["offset"][batch - 1])
-        data = {k: (v[:batch] if k == "offset" else v[:end]).cuda() for k, v in scenes.items()}
+        data = {k: (v[:batch] if k == "offset" else v[:end]).to("cuda") for k, v in scenes.items()}
         for mixer, mode in MIXERS:
             row = dict(allocator="cuda", batch=batch, mixer=mixer, mode=mode, amp=amp, tokens=end)
             try:
-                model = build_backbone(preset, mixer, mode).cuda()
+                model = build_backbone(preset, mixer, mode).to("cuda")
                 torch.cuda.synchronize()
                 torch.cuda.reset_peak_memory_stats()
                 base = torch.cuda.memory_allocated()
