@@ -17,33 +17,13 @@ import torch.nn as nn
 from addict import Dict
 
 from .. import host
-from ..ops import Backend, cu_seqlens_from_offset
-from ..ops.sparse import SparseGrid, grid_pool, segment_mean
+from ..ops import Backend
+from .hierarchy import Level, input_level
 from .layers import MLP, DropPath, LayerScale, init_linear
 from .mixers import build_mixer
 from .pooling import GridPooling, GridUnpooling
-from .serialization import ORDERS, batch_to_offset, encode, offset_to_batch, sort_order
+from .serialization import ORDERS, offset_to_batch
 from .sparse_conv import SubMConv3d
-from .validation import check_point_batch
-
-
-class Level:
-    """One resolution of the hierarchy: its points and the per-level structures every block of the level shares."""
-
-    def __init__(self, feat, coord, grid_coord, batch, offset):
-        self.feat, self.coord, self.grid_coord, self.batch, self.offset = feat, coord, grid_coord, batch, offset
-        self.grid = SparseGrid(grid_coord, batch)
-        self.cu_seqlens = cu_seqlens_from_offset(offset)
-        self._orders: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-
-    def order(self, name: str, shuffle: bool) -> tuple[torch.Tensor, torch.Tensor]:
-        """(order, inverse) of the tokens: a fresh random permutation within each sample when `shuffle`, else the
-        curve `name` (cached per level)."""
-        if shuffle:
-            return sort_order(encode(self.grid_coord, self.batch, "random", deterministic=False))
-        if name not in self._orders:
-            self._orders[name] = sort_order(encode(self.grid_coord, self.batch, name))
-        return self._orders[name]
 
 
 class Block(nn.Module):
@@ -260,76 +240,46 @@ class PointCSPSSM(nn.Module):
 
     def forward(self, data_dict: dict, cross_sample: bool | None = None) -> Dict:
         cross_sample = self.cross_sample if cross_sample is None else cross_sample
-        coord, feat, offset = data_dict["coord"], data_dict["feat"], data_dict["offset"]
-        grid_coord = data_dict.get("grid_coord")
-        if grid_coord is None:
-            if self.grid_size is None:
-                raise KeyError(
-                    "the batch has no 'grid_coord'; add GridSample(return_grid_coord=True) to the "
-                    "transforms or set the backbone's grid_size"
-                )
-            grid_coord = torch.div(coord, self.grid_size, rounding_mode="floor").long()
-        check_point_batch(coord, feat, offset, self.in_channels, grid_coord)
-        if cross_sample and self.max_tokens is not None and coord.shape[0] > self.max_tokens:
+        level, dedup, grid_coord = input_level(data_dict, self.in_channels, self.grid_size)
+        if cross_sample and self.max_tokens is not None and len(dedup) > self.max_tokens:
             raise ValueError(
-                f"the packed batch has {coord.shape[0]} tokens, above max_tokens={self.max_tokens} for "
+                f"the packed batch has {len(dedup)} tokens, above max_tokens={self.max_tokens} for "
                 f"one cross-sample sequence; lower the batch size or points per sample, or raise the cap"
             )
-        batch = offset_to_batch(offset)
-        # one token per occupied cell: duplicates (same sample and cell) are averaged here and broadcast back at the end
-        dedup, grid, batch_cells = grid_pool(grid_coord, batch, 1)
-        cells = grid.shape[0]
-        level = Level(
-            segment_mean(feat, dedup, cells),
-            segment_mean(coord, dedup, cells),
-            grid,
-            batch_cells,
-            batch_to_offset(batch_cells, len(offset)),
-        )
         shuffle = self.training and self.shuffle_tokens
-        x = self.embedding_norm(self.embedding(level.feat, level.grid))
-        levels, clusters, skips = [level], [], []
+        level.feat = self.embedding_norm(self.embedding(level.feat, level.grid))
+        levels = [level]
         for s, stage in enumerate(self.enc):
             if s:
-                skips.append(x)
-                parent, cluster = self.down[s - 1](x, level.coord, level.grid_coord, level.batch, len(offset))
-                level = Level(**parent)
-                levels.append(level)
-                clusters.append(cluster)
-                x = level.feat
-            x = stage(x, level, cross_sample, shuffle)
-            level.feat = x
-        # index of every input point in each encoder level (for per-stage losses and heads)
-        point_index = [dedup]
-        for cluster in clusters:
-            point_index.append(cluster[point_index[-1]])
-        stages = [
-            Dict(
-                feat=lv.feat,
-                coord=lv.coord,
-                grid_coord=lv.grid_coord,
-                batch=lv.batch,
-                offset=lv.offset,
-                point_index=idx,
-            )
-            for lv, idx in zip(levels, point_index)
-        ]
-        if self.enc_mode:
-            top = levels[-1]
-            return Dict(
-                feat=x,
-                coord=top.coord,
-                grid_coord=top.grid_coord,
-                batch=top.batch,
-                offset=top.offset,
-                point_index=point_index[-1],
-                stages=stages,
-            )
-        for i, (unpool, stage) in enumerate(zip(self.up, self.dec)):
-            s = len(self.enc) - 2 - i
-            x = unpool(x, skips[s], clusters[s])
-            x = stage(x, levels[s], cross_sample, shuffle)
-        return Dict(feat=x[dedup], coord=coord, grid_coord=grid_coord, batch=batch, offset=offset, stages=stages)
+                levels.append(levels[-1].pool(self.down[s - 1]))
+            levels[-1].feat = stage(levels[-1].feat, levels[-1], cross_sample, shuffle)
+        stages = stage_outputs(levels, dedup)
+        if self.enc_mode:  # the coarsest level is the output
+            return Dict(stages[-1], stages=stages)
+        x = levels[-1].feat
+        for unpool, stage, level in zip(self.up, self.dec, reversed(levels[:-1])):
+            x = stage(unpool(x, level.feat, level.cluster), level, cross_sample, shuffle)
+        offset = data_dict["offset"]
+        return Dict(
+            feat=x[dedup],
+            coord=data_dict["coord"],
+            grid_coord=grid_coord,
+            batch=offset_to_batch(offset),
+            offset=offset,
+            stages=stages,
+        )
+
+
+def stage_outputs(levels: list[Level], dedup: torch.Tensor) -> list[Dict]:
+    """Every encoder level's points with `point_index`, the index of each input point in that level (for per-stage
+    losses and up-casting)."""
+    point_index = [dedup]
+    for level in levels[:-1]:
+        point_index.append(level.cluster[point_index[-1]])
+    return [
+        Dict(feat=lv.feat, coord=lv.coord, grid_coord=lv.grid_coord, batch=lv.batch, offset=lv.offset, point_index=idx)
+        for lv, idx in zip(levels, point_index)
+    ]
 
 
 @host.MODELS.register_module("PointCSP-SSM-v1m1-test")

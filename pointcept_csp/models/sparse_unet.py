@@ -9,11 +9,10 @@ import torch
 import torch.nn as nn
 
 from .. import host
-from ..ops.sparse import SparseGrid, grid_pool, segment_mean
+from ..ops.sparse import SparseGrid
+from .hierarchy import input_level
 from .pooling import GridPooling, GridUnpooling
-from .serialization import offset_to_batch
 from .sparse_conv import SubMConv3d
-from .validation import check_point_batch
 
 
 class ConvBlock(nn.Module):
@@ -65,30 +64,16 @@ class SparseUNet(nn.Module):
         self.out_channels = dec_channels[0]
 
     def forward(self, data_dict: dict) -> torch.Tensor:
-        coord, feat, offset = data_dict["coord"], data_dict["feat"], data_dict["offset"]
-        grid = data_dict.get("grid_coord")
-        if grid is None:
-            if self.grid_size is None:
-                raise KeyError("the batch has no 'grid_coord'; set grid_size or add GridSample(return_grid_coord=True)")
-            grid = torch.div(coord, self.grid_size, rounding_mode="floor").long()
-        check_point_batch(coord, feat, offset, self.in_channels, grid)
-        batch = offset_to_batch(offset)
-        dedup, grid, batch = grid_pool(grid, batch, 1)
-        cells = len(grid)
-        coord_l = segment_mean(coord, dedup, cells)
-        sparse_grid = SparseGrid(grid, batch)
-        x = self.stem(segment_mean(feat, dedup, cells), sparse_grid)
-        skips, levels = [], []
+        level, dedup, _ = input_level(data_dict, self.in_channels, self.grid_size)
+        level.feat = self.stem(level.feat, level.grid)
+        levels = [level]
         for i, block in enumerate(self.enc):
             if i:
-                skips.append(x)
-                parent, cluster = self.down[i - 1](x, coord_l, grid, batch, len(offset))
-                levels.append((sparse_grid, cluster))
-                x, coord_l, grid, batch = parent["feat"], parent["coord"], parent["grid_coord"], parent["batch"]
-                sparse_grid = SparseGrid(grid, batch)
-            x = block(x, sparse_grid)
-        for unpool, block, skip, (level_grid, cluster) in zip(self.up, self.dec, reversed(skips), reversed(levels)):
-            x = block(unpool(x, skip, cluster), level_grid)
+                levels.append(levels[-1].pool(self.down[i - 1]))
+            levels[-1].feat = block(levels[-1].feat, levels[-1].grid)
+        x = levels[-1].feat
+        for unpool, block, level in zip(self.up, self.dec, reversed(levels[:-1])):
+            x = block(unpool(x, level.feat, level.cluster), level.grid)
         return x[dedup]
 
 
