@@ -14,7 +14,6 @@ grid-sampled at the backbone's grid size and cropped to `--points` around a rand
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import sys
@@ -28,15 +27,7 @@ from pointcept_csp import host  # noqa: E402
 from pointcept_csp.datasets.synthetic import crop_sample, room_crops  # noqa: E402
 from pointcept_csp.models.reach import headline, measure_reach, reach_table  # noqa: E402
 from pointcept_csp.models.weights import load_backbone  # noqa: E402
-
-
-def parse_option(text: str) -> tuple[str, object]:
-    """`key=value`, the value read as a python literal when it is one (`(1, 2)`, `False`, `0.1`)."""
-    key, _, value = text.partition("=")
-    try:
-        return key, ast.literal_eval(value)
-    except (ValueError, SyntaxError):
-        return key, value
+from pointcept_csp.standalone.config import parse_option_value  # noqa: E402
 
 
 def backbone_config(cfg) -> dict:
@@ -79,7 +70,9 @@ def main():
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    cfg = host.load_config(args.config_file, dict(parse_option(o) for o in args.options))
+    cfg = host.load_config(
+        args.config_file, {k: parse_option_value(v) for k, v in (o.split("=", 1) for o in args.options)}
+    )
     bcfg = backbone_config(cfg)
     backbone = host.build_model(bcfg)
     if args.weight:

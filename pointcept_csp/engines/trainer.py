@@ -47,14 +47,13 @@ def scale_learning_rates(cfg) -> float:
     return factor
 
 
-def check_not_empty(dataset_cfg) -> None:
-    """A training set without samples fails here, naming where it looked (the loaders would fail later with a
-    division by zero or a sampler error that names nothing)."""
-    if len(host.DATASETS.build(dataset_cfg)) == 0:
-        raise ValueError(
-            f"the training dataset {dataset_cfg.get('type')} has no samples: data_root="
-            f"{dataset_cfg.get('data_root')!r}, split={dataset_cfg.get('split')!r}; check the path and the split names"
-        )
+def empty_dataset_error(dataset_cfg) -> ValueError:
+    """The error for a training set without samples, naming where it looked (the loaders fail with a sampler error
+    or a division by zero that names nothing)."""
+    return ValueError(
+        f"the training dataset {dataset_cfg.get('type')} has no samples: data_root="
+        f"{dataset_cfg.get('data_root')!r}, split={dataset_cfg.get('split')!r}; check the path and the split names"
+    )
 
 
 def agree_on_skip(reason: str | None, device: torch.device) -> str | None:
@@ -93,7 +92,6 @@ class CSPTrainer(host.DefaultTrainer):
                 f"num_worker={cfg.get('num_worker')} for {comm.get_world_size()} process(es)"
             )
         keep_freed_memory()  # CPU runs under either host's train.py: no page-fault churn on per-step buffers
-        check_not_empty(cfg.data.train)
         super().__init__(cfg)
         self.logger.info(host.describe())
         if self.lr_factor != 1.0:
@@ -117,6 +115,20 @@ class CSPTrainer(host.DefaultTrainer):
                 find_unused_parameters=self.cfg.get("find_unused_parameters", False),
             )
         return model
+
+    def build_train_loader(self):
+        """The host's loader. An empty training set fails naming data_root and split: Pointcept's single-process
+        loader raises a sampler error while it is built (then, and only then, the dataset is built again to tell),
+        and a loader with no batch would divide by zero in the scheduler."""
+        try:
+            loader = super().build_train_loader()
+        except ValueError as e:
+            if len(host.DATASETS.build(self.cfg.data.train)) == 0:
+                raise empty_dataset_error(self.cfg.data.train) from e
+            raise
+        if len(loader) == 0:
+            raise empty_dataset_error(self.cfg.data.train)
+        return loader
 
     def build_optimizer(self) -> torch.optim.Optimizer:
         """The same parameter groups under both hosts (`utils.optim.build_optimizer`): SSM decay rates, norms and

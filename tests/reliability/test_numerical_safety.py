@@ -2,6 +2,7 @@
 and too many in a row stop the run; the teacher refuses a non-finite EMA update."""
 
 import logging
+import os
 
 import pytest
 import torch
@@ -9,9 +10,10 @@ import torch
 import pointcept_csp  # noqa: F401
 import tests.fixtures.toy_plugin  # noqa: F401
 from pointcept_csp import host
-from pointcept_csp.engines.trainer import CSPTrainer, check_not_empty
+from pointcept_csp.engines.trainer import CSPTrainer
 from pointcept_csp.models.ema import ema_update_
 from pointcept_csp.standalone.config import Config
+from tests._utils import ROOT
 
 
 class StepHarness:
@@ -121,7 +123,12 @@ class EmptyDataset(torch.utils.data.Dataset):
         return 0
 
 
-def test_an_empty_training_set_fails_naming_the_path():
+def test_an_empty_training_set_fails_naming_the_path(tmp_path):
     host.DATASETS.register_module("EmptyDataset", module=EmptyDataset, force=True)
+    cfg = Config.fromfile(os.path.join(ROOT, "tests", "fixtures", "configs", "toy.py"))
+    cfg.merge_from_dict(
+        {"save_path": str(tmp_path), "data.train": dict(type="EmptyDataset", data_root="/data/scannet", split="train")}
+    )
+    cfg = host.default_setup(cfg)
     with pytest.raises(ValueError, match="EmptyDataset has no samples: data_root='/data/scannet', split='train'"):
-        check_not_empty(dict(type="EmptyDataset", data_root="/data/scannet", split="train"))
+        CSPTrainer(cfg)
