@@ -23,31 +23,100 @@ import torch
 
 from .layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
 
-CHUNK_SIZE = 64
+CHUNK_SIZE = 32
 BLOCK_CHUNKS = 256  # 16k tokens per block
 
 
 def _prepare_block(q, k, v, g, beta, scale):
-    """Everything that does not depend on the incoming state, for a block of chunks `[n, H, C, ...]`."""
+    """Everything that does not depend on the incoming state, for a block of chunks `[n, H, C, ...]`: the chunk's
+    output terms, and its state update as one affine map S_out = M S_in + B."""
     C = g.shape[-1]
     G = g.cumsum(-1)
     incl = torch.ones(C, C, dtype=torch.bool, device=g.device).tril()
     gamma = torch.exp((G[..., :, None] - G[..., None, :]).masked_fill(~incl, float("-inf")))  # [n, H, C, C]
+    k_decay = k * (G[..., -1:] - G).exp()[..., None]  # [n, H, C, K], decay to the chunk end
+    chunk_decay = G[..., -1].exp()[..., None, None]  # [n, H, 1, 1]
     u, w = v, None
     if beta is not None:
-        strict = gamma * (k @ k.transpose(-1, -2)) * beta[..., :, None]
-        system = torch.eye(C, dtype=q.dtype, device=q.device) + strict.tril(-1)
+        # A = beta_t e^{G_t - G_j} k_t.k_j; the solve reads only its strict lower triangle (unit diagonal implied)
+        strict = ((beta[..., None] * k) @ k.transpose(-1, -2)) * gamma
         rhs = torch.cat([beta[..., None] * v, (beta * G.exp())[..., None] * k], dim=-1)
-        solved = torch.linalg.solve_triangular(system, rhs, upper=False, unitriangular=True)
+        solved = torch.linalg.solve_triangular(strict, rhs, upper=False, unitriangular=True)
         u, w = solved.split([v.shape[-1], k.shape[-1]], dim=-1)
+    k_decay_t = k_decay.transpose(-1, -2)
+    # S_out = e^{G_C} S_in + K_decay^T (U~ - W S_in): M = e^{G_C} I - K_decay^T W (delta rule) or e^{G_C} (gated)
+    if w is None:
+        transition = chunk_decay
+    else:
+        eye = torch.eye(k.shape[-1], dtype=q.dtype, device=q.device)
+        transition = chunk_decay * eye - k_decay_t @ w  # [n, H, K, K]
     return dict(
-        qk=(q @ k.transpose(-1, -2)) * gamma * scale,  # [n, H, C, C]
+        qk=((q * scale) @ k.transpose(-1, -2)) * gamma,  # [n, H, C, C], zero above the diagonal
         q_decay=q * (G.exp() * scale)[..., None],  # [n, H, C, K]
-        k_decay=k * (G[..., -1:] - G).exp()[..., None],  # [n, H, C, K], decay to the chunk end
-        chunk_decay=G[..., -1].exp()[..., None, None],  # [n, H, 1, 1]
         u=u,
         w=w,
+        transition=transition,
+        write=k_decay_t @ u,  # [n, H, K, V]
     )
+
+
+def _advance(transition: torch.Tensor, state: torch.Tensor, write: torch.Tensor) -> torch.Tensor:
+    """Chunk state updates S_out = M S_in + B, M a matrix `[..., K, K]` or a per-head scalar `[..., 1, 1]`."""
+    return (transition @ state if transition.shape[-1] == state.shape[-2] else transition * state) + write
+
+
+class _StatePass(torch.autograd.Function):
+    """The sequential part of the recurrence over a block of n chunks: S_in[0] = `first`, and
+    S_in[c+1] = M_c S_in[c] + B_c, except where chunk c+1 starts a sequence (`entry_chunks`): there it is that
+    sequence's entry state (`entries`, one row per such chunk). Returns S_in `[n, H, K, V]`.
+
+    Forward and backward are each one fused update per chunk (baddbmm / addcmul into preallocated rows), so autograd
+    records one node per block instead of several per chunk. Backward runs the adjoint recurrence
+    dS_in[c] = dL/dS_in[c] + M_c^T dS_in[c+1] (cut at sequence starts); the gradients of M and B then follow for all
+    chunks at once."""
+
+    @staticmethod
+    def forward(ctx, transition, write, first, entries, entry_chunks):
+        states = write.new_empty(write.shape)
+        states[0] = first
+        entry_row = {c: i for i, c in enumerate(entry_chunks)}
+        matrix = transition.shape[-1] == write.shape[-2]
+        for c in range(len(states) - 1):
+            if c + 1 in entry_row:
+                states[c + 1] = entries[entry_row[c + 1]]
+            elif matrix:
+                torch.baddbmm(write[c], transition[c], states[c], out=states[c + 1])
+            else:
+                torch.addcmul(write[c], transition[c], states[c], out=states[c + 1])
+        ctx.save_for_backward(transition, states)
+        ctx.entry_chunks, ctx.matrix = entry_chunks, matrix
+        return states
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_states):
+        transition, states = ctx.saved_tensors
+        entry_chunks, n = set(ctx.entry_chunks), len(states)
+        grad_in = torch.empty_like(grad_states)  # total gradient of each S_in
+        grad_in[n - 1] = grad_states[n - 1]
+        for c in range(n - 2, -1, -1):
+            if c + 1 in entry_chunks:
+                grad_in[c] = grad_states[c]
+            elif ctx.matrix:
+                torch.baddbmm(grad_states[c], transition[c].transpose(-1, -2), grad_in[c + 1], out=grad_in[c])
+            else:
+                torch.addcmul(grad_states[c], transition[c], grad_in[c + 1], out=grad_in[c])
+        # gradient of each chunk's S_out = M S_in + B: S_in of the next chunk, unless that one restarts; the last
+        # chunk's S_out is not an output of this function
+        grad_out = torch.cat([grad_in[1:], torch.zeros_like(grad_in[:1])])
+        if entry_chunks:
+            grad_out[[c - 1 for c in ctx.entry_chunks]] = 0
+        if ctx.matrix:
+            grad_transition = grad_out @ states.transpose(-1, -2)
+        else:
+            grad_transition = (grad_out * states).sum((-2, -1), keepdim=True)
+        grad_entries = grad_in[list(ctx.entry_chunks)] if ctx.entry_chunks else None
+        return grad_transition, grad_out, grad_in[0], grad_entries, None
 
 
 def chunk_recurrence(
@@ -82,31 +151,32 @@ def chunk_recurrence(
     bc = chunks(beta) if beta is not None else None
     if initial_state is not None and initial_state.shape != (num_seqs, H, K, V):
         raise ValueError(f"initial_state must be [N={num_seqs}, H={H}, K={K}, V={V}], got {tuple(initial_state.shape)}")
+
+    def entry_state(c):  # the state a chunk that starts a sequence begins from
+        return initial_state[layout.seq_of_chunk[c]].to(compute) if initial_state is not None else zero
+
     zero = qc.new_zeros(H, K, V)
-    state, outputs, finals = zero, [], []
+    carry, outputs, finals = None, [], []
     for start in range(0, layout.num_chunks, block_chunks):
-        sl = slice(start, min(start + block_chunks, layout.num_chunks))
-        p = _prepare_block(qc[sl], kc[sl], vc[sl], gc[sl], bc[sl] if bc is not None else None, scale)
-        states_in, writes = [], []
-        # the sequential part: one small update per chunk; tensors are unbound once (indexing inside the loop
-        # makes backward quadratic)
-        w_list = p["w"].unbind(0) if p["w"] is not None else None
-        for i, (u, k_decay, decay) in enumerate(
-            zip(p["u"].unbind(0), p["k_decay"].unbind(0), p["chunk_decay"].unbind(0))
-        ):
-            c = start + i
-            if layout.starts_seq[c]:
-                s = layout.seq_of_chunk[c]
-                state = initial_state[s].to(compute) if initial_state is not None else zero
-            if w_list is not None:
-                u = u - w_list[i] @ state
-            states_in.append(state)
-            writes.append(u)
-            state = decay * state + k_decay.transpose(-1, -2) @ u
-            if layout.ends_seq[c]:
-                finals.append(state)
-        s_in, u_all = torch.stack(states_in), torch.stack(writes)
-        outputs.append(p["q_decay"] @ s_in + p["qk"] @ u_all)  # [n, H, C, V]
+        stop = min(start + block_chunks, layout.num_chunks)
+        p = _prepare_block(
+            qc[start:stop], kc[start:stop], vc[start:stop], gc[start:stop], _block(bc, start, stop), scale
+        )
+        entry_chunks = tuple(c - start for c in range(start + 1, stop) if layout.starts_seq[c])
+        entries = torch.stack([entry_state(start + c) for c in entry_chunks]) if entry_chunks else None
+        first = entry_state(start) if layout.starts_seq[start] else carry
+        s_in = _StatePass.apply(p["transition"], p["write"], first, entries, entry_chunks)  # [n, H, K, V]
+        u = p["u"] - p["w"] @ s_in if p["w"] is not None else p["u"]
+        outputs.append(p["q_decay"] @ s_in + p["qk"] @ u)  # [n, H, C, V]
+        ends = [c - start for c in range(start, stop) if layout.ends_seq[c]]
+        if output_final_state and ends:
+            finals.append(_advance(p["transition"][ends], s_in[ends], p["write"][ends]))
+        if stop < layout.num_chunks and not layout.starts_seq[stop]:
+            carry = _advance(p["transition"][-1], s_in[-1], p["write"][-1])
     o = from_chunks(torch.cat(outputs).transpose(1, 2), layout).to(dtype).unsqueeze(0)
-    final = torch.stack(finals).to(dtype) if output_final_state else None
+    final = torch.cat(finals).to(dtype) if output_final_state else None
     return o, final
+
+
+def _block(x: torch.Tensor | None, start: int, stop: int) -> torch.Tensor | None:
+    return x[start:stop] if x is not None else None

@@ -1,11 +1,14 @@
 """Sequence ops: chunked PyTorch == token-loop reference (float64, values, final states, every gradient), per-sample
 resets == running samples alone, one long sequence == samples run one after another carrying the state."""
 
+import functools
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from pointcept_csp.ops import (
+    chunked_recurrence,
     gated_delta_rule,
     gated_delta_rule_reference,
     short_conv,
@@ -13,6 +16,8 @@ from pointcept_csp.ops import (
     ssd,
     ssd_reference,
 )
+from pointcept_csp.ops.gated_delta import chunk as gated_delta_chunk
+from pointcept_csp.ops.ssd import chunk as ssd_chunk
 from tests._utils import assert_close, relative_error, requires_cuda
 
 # ragged batches: a length-1 sample, boundaries exactly on chunk edges (64, 128), odd lengths
@@ -21,6 +26,10 @@ LENGTHS = [
     pytest.param([130], id="L130"),
     pytest.param([64, 128, 3], id="L64-128-3"),
 ]
+
+
+GDR_GRADS = ["dq", "dk", "dv", "dg", "dbeta", "dh0"]
+SSD_GRADS = ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"]
 
 
 def cu(lengths, device="cpu"):
@@ -79,7 +88,7 @@ def test_gated_delta_torch_matches_reference(lengths, resets):
         gated_delta_rule,
         gated_delta_rule_reference,
         inputs,
-        ["dq", "dk", "dv", "dg", "dbeta", "dh0"],
+        GDR_GRADS,
         1e-10,
         cu_seqlens=cu(lengths) if resets else None,
         backend="torch",
@@ -95,11 +104,29 @@ def test_ssd_torch_matches_reference(lengths, resets):
         ssd,
         ssd_reference,
         inputs,
-        ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"],
+        SSD_GRADS,
         1e-10,
         cu_seqlens=cu(lengths) if resets else None,
         backend="torch",
     )
+
+
+@pytest.mark.parametrize("block_chunks", [1, 2])
+@pytest.mark.parametrize("resets", [True, False], ids=["reset", "csp"])
+def test_state_carried_across_blocks_matches_reference(monkeypatch, block_chunks, resets):
+    """Long sequences are processed in blocks of chunks; the state pass hands its state from block to block, and
+    sequence starts fall on the first chunk of a block, inside a block, or not at all."""
+    lengths = [1, 64, 63, 130]
+    blocked = functools.partial(chunked_recurrence.chunk_recurrence, block_chunks=block_chunks)
+    monkeypatch.setattr(gated_delta_chunk, "chunk_recurrence", blocked)
+    monkeypatch.setattr(ssd_chunk, "chunk_recurrence", blocked)
+    kw = dict(cu_seqlens=cu(lengths) if resets else None, backend="torch")
+    n_seq = len(lengths) if resets else 1
+    for run, fn, ref, inputs, names in (
+        (run_gdr, gated_delta_rule, gated_delta_rule_reference, gdr_inputs(sum(lengths), n_seq=n_seq), GDR_GRADS),
+        (run_ssd, ssd, ssd_reference, ssd_inputs(sum(lengths), n_seq=n_seq), SSD_GRADS),
+    ):
+        check_against_reference(run, fn, ref, inputs, names, 1e-10, **kw)
 
 
 @pytest.mark.parametrize("op", ["gdr", "ssd"])
@@ -217,7 +244,7 @@ def test_fla_gated_delta_matches_torch_on_gpu(resets, K):
         run_gdr,
         gated_delta_rule,
         inputs,
-        ["dq", "dk", "dv", "dg", "dbeta", "dh0"],
+        GDR_GRADS,
         "fla",
         cu_seqlens=cu(lengths, "cuda") if resets else None,
     )
@@ -237,7 +264,7 @@ def test_gpu_ssd_matches_torch(backend, resets):
         run_ssd,
         ssd,
         inputs,
-        ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"],
+        SSD_GRADS,
         backend,
         cu_seqlens=cu(lengths, "cuda") if resets else None,
     )
