@@ -28,6 +28,9 @@ model = dict(
     match_radius=0.04,  # two voxels: a student point's counterpart in a teacher view
     lambda_geo=0.1, geo_samples=1024, geo_alphas=(1.0, 1.0, 1.0, 1.0, 1.0),
     cross_sample=True,
+    # memory: blocks and the student's heads / L_CSC terms run again in backward instead of keeping their activations
+    # (one step on the two scannet-mini scans: 16.6 GB before, see docs/benchmarks.md); "none" / False for speed
+    backbone=dict(recompute="block"), recompute_heads=True,
 )
 
 optimizer = dict(type="AdamW", lr=base_lr, weight_decay=base_wd)

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn as nn
 from addict import Dict
+from torch.utils.checkpoint import checkpoint
 
 from .. import host
 from ..ops import Backend
@@ -24,6 +25,8 @@ from .mixers import build_mixer
 from .pooling import GridPooling, GridUnpooling
 from .serialization import ORDERS, offset_to_batch
 from .sparse_conv import SubMConv3d
+
+RECOMPUTE = ("none", "mixer", "block")
 
 
 class Block(nn.Module):
@@ -78,7 +81,8 @@ class Block(nn.Module):
 
 
 class Stage(nn.Module):
-    """A sequence of blocks at one resolution; block i reads tokens in `orders[i % len(orders)]`."""
+    """A sequence of blocks at one resolution; block i reads tokens in `orders[i % len(orders)]`. With
+    `recompute_blocks` a training step stores only each block's input and runs the block again in backward."""
 
     def __init__(
         self,
@@ -88,10 +92,11 @@ class Stage(nn.Module):
         drop_paths: Sequence[float],
         orders: Sequence[str],
         mixer_cfg: dict,
+        recompute_blocks: bool = False,
         **block_cfg,
     ) -> None:
         super().__init__()
-        self.orders = tuple(orders)
+        self.orders, self.recompute_blocks = tuple(orders), recompute_blocks
         self.blocks = nn.ModuleList(
             Block(channels, num_heads, drop_path=dp, mixer_cfg=mixer_cfg, **block_cfg) for dp in drop_paths[:depth]
         )
@@ -100,7 +105,10 @@ class Stage(nn.Module):
         cu_seqlens = None if cross_sample else level.cu_seqlens
         for i, block in enumerate(self.blocks):
             order, inverse = level.order(self.orders[i % len(self.orders)], shuffle)
-            feat = block(feat, level, order, inverse, cu_seqlens)
+            if self.recompute_blocks and self.training and torch.is_grad_enabled():
+                feat = checkpoint(block, feat, level, order, inverse, cu_seqlens, use_reentrant=False)
+            else:
+                feat = block(feat, level, order, inverse, cu_seqlens)
         return feat
 
 
@@ -135,6 +143,9 @@ class PointCSPSSM(nn.Module):
             stages share their level's); sizes the SSM mixers' long-memory heads so that their state spans a sample
             (`layers.decay_parameters`). `tools/csp_reach.py` measures the tokens per stage of real batches.
         long_memory_heads (float): share of each SSM mixer's heads that get long memory (at least one).
+        recompute (str): what a training step stores for backward, trading time for memory: "none" (everything,
+            the fastest), "mixer" (each mixer only its input) or "block" (each block only its input; the least
+            memory, about one more forward of every block). docs/benchmarks.md has the measured costs.
     """
 
     def __init__(
@@ -164,9 +175,14 @@ class PointCSPSSM(nn.Module):
         layer_scale: float | None = None,
         expected_tokens: Sequence[float] | None = None,
         long_memory_heads: float = 0.25,
+        recompute: str = "none",
     ) -> None:
         super().__init__()
         stages = len(enc_depths)
+        if recompute not in RECOMPUTE:
+            raise ValueError(f"recompute must be one of {RECOMPUTE}, got {recompute!r}")
+        if "recompute" in (mixer_cfg or {}):
+            raise ValueError("set recompute on the backbone (recompute='none' | 'mixer' | 'block'), not in mixer_cfg")
         if expected_tokens is not None and len(expected_tokens) != stages:
             raise ValueError(
                 f"expected_tokens needs one entry per encoder stage ({stages}), got {len(expected_tokens)}"
@@ -203,10 +219,11 @@ class PointCSPSSM(nn.Module):
             conv_backend=conv_backend,
             cpe=cpe,
             layer_scale=layer_scale,
+            recompute_blocks=recompute == "block",
         )
 
         def stage_mixer_cfg(level: int) -> dict:
-            cfg = dict(mixer_cfg or {})
+            cfg = dict(mixer_cfg or {}, recompute=recompute == "mixer")
             if expected_tokens is not None:
                 cfg.update(long_memory_tokens=expected_tokens[level], long_memory_fraction=long_memory_heads)
             return cfg

@@ -22,6 +22,7 @@ from .ema import ema_momentum, ema_update_, warmup_constant, with_default_base
 from .geometry import GeometryConsistency
 from .heads import DINOHead
 from .losses import consistency_loss, teacher_targets
+from .recompute import in_chunks, maybe_recompute
 from .serialization import offset_to_batch
 
 
@@ -85,6 +86,10 @@ class PointCSP(nn.Module):
         lambda_geo (float): lambda_geo. geo_stages (Sequence[int]): encoder stages with a geometry decoder
             (default: all). geo_alphas (Sequence[float]): alpha_l (default: 1 each). geo_samples (int): K_s^(l).
         cross_sample (bool): CSP on (the batch is one sequence) or off (ablation: state reset per sample).
+        head_chunk (int): points per pass of the DINO heads (student and teacher); bounds the `[points, hidden]`
+            intermediates. Default: 16384.
+        recompute_heads (bool): the student's head and every L_CSC term keep only their inputs for backward and run
+            again in it (per point: 5 rows of `head_hidden_channels` / `head_num_prototypes` not kept). Default: False.
     """
 
     def __init__(
@@ -109,8 +114,12 @@ class PointCSP(nn.Module):
         geo_alphas: Sequence[float] | None = None,
         geo_samples: int = 256,
         cross_sample: bool = True,
+        head_chunk: int = 16384,
+        recompute_heads: bool = False,
     ) -> None:
         super().__init__()
+        if head_chunk < 1:
+            raise ValueError(f"head_chunk must be a positive number of points, got {head_chunk}")
         if centering not in ("center", "sinkhorn"):
             raise ValueError(f"centering must be 'center' or 'sinkhorn', got {centering!r}")
         self.backbone = host.build_model(backbone)
@@ -129,6 +138,7 @@ class PointCSP(nn.Module):
         self.momentum_cfg = with_default_base(momentum, 0.994)
         self.match_radius, self.local_weight, self.global_weight = match_radius, local_weight, global_weight
         self.lambda_geo, self.cross_sample = lambda_geo, cross_sample
+        self.head_chunk, self.recompute_heads = head_chunk, recompute_heads
         self.set_progress(0, 1)
 
     def set_progress(self, step: int, total_steps: int) -> None:
@@ -145,23 +155,26 @@ class PointCSP(nn.Module):
 
     def forward(self, data_dict: dict) -> dict:
         glob = View(data_dict, "global", self.num_global_view)
-        out_global = self.backbone(glob.input, cross_sample=self.cross_sample)
-        student_global = self.head(point_features(out_global))
         with torch.no_grad():
             t_out = self.teacher.backbone(glob.input, cross_sample=self.cross_sample)
-            t_logits = self.teacher.head(point_features(t_out))
+            t_logits = in_chunks(self.teacher.head, point_features(t_out), self.head_chunk, recompute=False)
             targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering)
-        terms = {"global": self.csc_terms(glob, student_global, glob, targets, same_views=True)}
+            batch_center = t_logits.mean(0, keepdim=True)
+            del t_out, t_logits
+        out_global = self.backbone(glob.input, cross_sample=self.cross_sample)
+        terms = {"global": self.csc_terms(glob, self.student_logits(out_global), glob, targets, same_views=True)}
         geo = [self.geo(out_global)]
+        del out_global
         if self.num_local_view:
             loc = View(data_dict, "local", self.num_local_view)
             out_local = self.backbone(loc.input, cross_sample=self.cross_sample)
-            terms["local"] = self.csc_terms(loc, self.head(point_features(out_local)), glob, targets, same_views=False)
+            terms["local"] = self.csc_terms(loc, self.student_logits(out_local), glob, targets, same_views=False)
             geo.append(self.geo(out_local))
+            del out_local
         loss_csc, output = self.combine_csc(terms)
         loss_geo = torch.stack(geo).mean()
         if self.training:
-            self.update_center(t_logits)
+            self.update_center(batch_center)
         mean_target = targets.mean(0)
         output.update(
             loss=loss_csc + self.lambda_geo * loss_geo,
@@ -172,6 +185,9 @@ class PointCSP(nn.Module):
             center_entropy=-(mean_target * mean_target.clamp_min(1e-12).log()).sum().detach(),
         )
         return output
+
+    def student_logits(self, out) -> torch.Tensor:
+        return in_chunks(self.head, point_features(out), self.head_chunk, recompute=self.recompute_heads)
 
     def csc_terms(
         self, student: View, student_logits: torch.Tensor, teacher: View, targets: torch.Tensor, same_views: bool
@@ -195,8 +211,15 @@ class PointCSP(nn.Module):
                 )
                 found = match >= 0
                 if bool(found.any()):
+                    rows, target_rows = q_idx[found], r_idx[match[found]]
                     terms.append(
-                        consistency_loss(student_logits[q_idx[found]], targets[r_idx[match[found]]], self.student_temp)
+                        maybe_recompute(
+                            lambda logits, rows=rows, target_rows=target_rows: consistency_loss(
+                                logits[rows], targets[target_rows], self.student_temp
+                            ),
+                            student_logits,
+                            recompute=self.recompute_heads,
+                        )
                     )
         return terms
 
@@ -215,8 +238,8 @@ class PointCSP(nn.Module):
         return total / weight, output
 
     @torch.no_grad()
-    def update_center(self, teacher_logits: torch.Tensor) -> None:
-        batch_center = teacher_logits.mean(0, keepdim=True)
+    def update_center(self, batch_center: torch.Tensor) -> None:
+        """EMA of the mean teacher logits `[1, K]` of this batch (averaged over ranks)."""
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(batch_center)
             batch_center /= dist.get_world_size()

@@ -46,4 +46,4 @@ class SubMConv3d(nn.Module):
     def forward(self, feat: torch.Tensor, grid: SparseGrid) -> torch.Tensor:
         if resolve_conv_backend(self.backend, feat) == "spconv":
             return submanifold_conv_spconv(feat, self.weight, grid.spconv_base(feat), self.bias)
-        return submanifold_conv(feat, self.weight, grid.neighbors(self.kernel_size), self.bias)
+        return submanifold_conv(feat, self.weight, grid.offset_pairs(self.kernel_size), self.bias)

@@ -41,16 +41,21 @@ def short_conv(
     if weight.shape != (Dim, width):
         raise ValueError(f"weight must be [D={Dim}, W], got {tuple(weight.shape)}")
     bounds = check_cu_seqlens(cu_seqlens, T)
-    starts = torch.as_tensor(bounds[:-1], device=x.device)
-    lengths = torch.as_tensor([b - a for a, b in zip(bounds[:-1], bounds[1:])], device=x.device)
-    pos = torch.arange(T, device=x.device) - torch.repeat_interleave(starts, lengths)  # index within its sequence
-    y = bias.expand(T, Dim) if bias is not None else x.new_zeros(T, Dim)
-    for lag in range(width):
-        # x_{t-lag}, zero where t-lag lies before the start of t's sequence
-        shifted = F.pad(x[0], (0, 0, lag, 0))[:T]
-        if lag:
-            shifted = shifted * (pos >= lag).to(x.dtype)[:, None]
-        y = y + shifted * weight[:, width - 1 - lag]
+    # one causal depthwise conv over all tokens as a single sequence ...
+    y = F.conv1d(F.pad(x[0].t()[None], (width - 1, 0)), weight[:, None, :], bias, groups=Dim)[0].t()
+    if len(bounds) > 2:
+        # ... then the first width-1 tokens of every later sequence, whose taps crossed its start, computed again
+        rows = torch.tensor(
+            [t for start, end in zip(bounds[1:-1], bounds[2:]) for t in range(start, min(start + width - 1, end))],
+            device=x.device,
+        )
+        starts = torch.tensor(bounds[:-1], device=x.device)
+        pos = rows - starts[torch.searchsorted(starts, rows, right=True) - 1]  # index within its sequence
+        lags = torch.arange(width, device=x.device)
+        taps = (rows[:, None] - lags).clamp(min=0)  # [R, W]: token t - lag
+        inside = (lags <= pos[:, None]).to(x.dtype)[..., None]
+        exact = (x[0][taps] * inside * weight.flip(1).t()).sum(1)  # weight[:, W-1-lag] multiplies x_{t-lag}
+        y = y.index_put((rows,), exact + bias if bias is not None else exact)
     return act(y).unsqueeze(0)
 
 

@@ -7,6 +7,7 @@ This is the CPU path and the reference for spconv's SubMConv3d (`ops.sparse_spco
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import torch
 
@@ -61,20 +62,48 @@ def neighbor_map(grid_coord: torch.Tensor, batch: torch.Tensor, kernel_size: int
     return torch.where(found, order[pos], torch.full_like(pos, -1))
 
 
+@dataclass
+class OffsetPairs:
+    """A neighbour map as the native conv reads it: for each kernel offset k with at least one neighbour, the output
+    rows `dst` and the input rows `src` it connects. The centre offset of a submanifold conv connects every point to
+    itself: it is stored as `(k, None, None)` and read without a gather."""
+
+    kernel_volume: int
+    pairs: list[tuple[int, torch.Tensor | None, torch.Tensor | None]]
+
+
+def offset_pairs(neighbors: torch.Tensor) -> OffsetPairs:
+    """`[N, K^3]` neighbour map (`neighbor_map`) -> `OffsetPairs`."""
+    centre = neighbors.shape[1] // 2
+    pairs = [(centre, None, None)] if neighbors.shape[0] else []
+    for k in range(neighbors.shape[1]):
+        idx = neighbors[:, k]
+        dst = (idx >= 0).nonzero().squeeze(1)
+        if k != centre and dst.numel():
+            pairs.append((k, dst, idx[dst]))
+    return OffsetPairs(neighbors.shape[1], pairs)
+
+
 class SparseGrid:
     """The occupied cells of one resolution, (sample, grid_coord) per point, and the neighbour structures that every
-    submanifold conv at this resolution shares, each built on first use: the hashed `neighbor_map` (native conv) or
-    spconv's index pairs (`ops.sparse_spconv`)."""
+    submanifold conv at this resolution shares, each built on first use: the hashed `neighbor_map` and its
+    `offset_pairs` (native conv) or spconv's index pairs (`ops.sparse_spconv`)."""
 
     def __init__(self, grid_coord: torch.Tensor, batch: torch.Tensor) -> None:
         self.grid_coord, self.batch = grid_coord, batch
         self._neighbors: dict[int, torch.Tensor] = {}
+        self._pairs: dict[int, OffsetPairs] = {}
         self._spconv_base = None
 
     def neighbors(self, kernel_size: int = 3) -> torch.Tensor:
         if kernel_size not in self._neighbors:
             self._neighbors[kernel_size] = neighbor_map(self.grid_coord, self.batch, kernel_size)
         return self._neighbors[kernel_size]
+
+    def offset_pairs(self, kernel_size: int = 3) -> OffsetPairs:
+        if kernel_size not in self._pairs:
+            self._pairs[kernel_size] = offset_pairs(self.neighbors(kernel_size))
+        return self._pairs[kernel_size]
 
     def spconv_base(self, feat: torch.Tensor):
         if self._spconv_base is None:
@@ -84,35 +113,28 @@ class SparseGrid:
         return self._spconv_base
 
 
-def _offset_pairs(neighbors: torch.Tensor) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
-    """For each kernel offset with at least one neighbour: (offset, output rows, input rows)."""
-    pairs = []
-    for k in range(neighbors.shape[1]):
-        idx = neighbors[:, k]
-        dst = (idx >= 0).nonzero().squeeze(1)
-        if dst.numel():
-            pairs.append((k, dst, idx[dst]))
-    return pairs
-
-
 class _SubmanifoldConv(torch.autograd.Function):
-    """Sum over kernel offsets of gather -> GEMM -> scatter-add. Backward re-gathers instead of keeping the k^3
-    gathered copies of the input that autograd would store (27x the feature memory for a 3x3x3 kernel).
+    """Sum over kernel offsets of gather -> GEMM -> scatter-add (the centre offset: one GEMM, no gather). Backward
+    re-gathers instead of keeping the k^3 gathered copies of the input that autograd would store (27x the feature
+    memory for a 3x3x3 kernel).
 
     Under autocast the GEMMs run in the autocast dtype (as `nn.Linear` would) and the sums over offsets accumulate
     in float32; gradients come back in the dtypes of `feat` and `weight`."""
 
     @staticmethod
-    def forward(ctx, feat, weight, neighbors):
+    def forward(ctx, feat, weight, pairs):
         device = feat.device.type
         dtype = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else feat.dtype
         ctx.input_dtypes = (feat.dtype, weight.dtype)
         feat, weight = feat.to(dtype), weight.to(dtype)
-        pairs = _offset_pairs(neighbors)
+        acc = torch.promote_types(dtype, torch.float32)
         with torch.autocast(device, enabled=False):
-            out = feat.new_zeros(feat.shape[0], weight.shape[2], dtype=torch.promote_types(dtype, torch.float32))
-            for k, dst, src in pairs:
-                out.index_add_(0, dst, (feat[src] @ weight[k]).to(out.dtype))
+            out = feat.new_zeros(feat.shape[0], weight.shape[2], dtype=acc)
+            for k, dst, src in pairs.pairs:
+                if dst is None:
+                    out += (feat @ weight[k]).to(acc)
+                else:
+                    out.index_add_(0, dst, (feat[src] @ weight[k]).to(acc))
         ctx.save_for_backward(feat, weight)
         ctx.pairs = pairs
         return out.to(dtype)
@@ -126,12 +148,15 @@ class _SubmanifoldConv(torch.autograd.Function):
         grad_feat = feat.new_zeros(feat.shape, dtype=acc) if ctx.needs_input_grad[0] else None
         grad_weight = weight.new_zeros(weight.shape, dtype=acc) if ctx.needs_input_grad[1] else None
         with torch.autocast(feat.device.type, enabled=False):
-            for k, dst, src in ctx.pairs:
-                g = grad_out[dst]
+            for k, dst, src in ctx.pairs.pairs:
+                g = grad_out if dst is None else grad_out[dst]
                 if grad_feat is not None:
-                    grad_feat.index_add_(0, src, (g @ weight[k].t()).to(acc))
+                    if dst is None:
+                        grad_feat += (g @ weight[k].t()).to(acc)
+                    else:
+                        grad_feat.index_add_(0, src, (g @ weight[k].t()).to(acc))
                 if grad_weight is not None:
-                    grad_weight[k] = feat[src].t() @ g
+                    grad_weight[k] = (feat if dst is None else feat[src]).t() @ g
         return (
             None if grad_feat is None else grad_feat.to(feat_dtype),
             None if grad_weight is None else grad_weight.to(weight_dtype),
@@ -140,19 +165,19 @@ class _SubmanifoldConv(torch.autograd.Function):
 
 
 def submanifold_conv(
-    feat: torch.Tensor, weight: torch.Tensor, neighbors: torch.Tensor, bias: torch.Tensor | None = None
+    feat: torch.Tensor, weight: torch.Tensor, pairs: OffsetPairs, bias: torch.Tensor | None = None
 ) -> torch.Tensor:
     """out_i = sum_k W_k^T feat_{n(i, k)} over the existing neighbours n(i, k) of point i (+ bias).
 
     Args:
-        feat: `[N, C_in]`; weight: `[K^3, C_in, C_out]`; neighbors: `[N, K^3]` from `neighbor_map`.
+        feat: `[N, C_in]`; weight: `[K^3, C_in, C_out]`; pairs: `offset_pairs(neighbor_map(...))` of the N points.
     Returns: `[N, C_out]`. Checked against `submanifold_conv_reference` (values and gradients).
     """
-    if weight.shape[0] != neighbors.shape[1] or weight.shape[1] != feat.shape[1]:
+    if weight.shape[0] != pairs.kernel_volume or weight.shape[1] != feat.shape[1]:
         raise ValueError(
-            f"weight must be [K^3={neighbors.shape[1]}, C_in={feat.shape[1]}, C_out], got {tuple(weight.shape)}"
+            f"weight must be [K^3={pairs.kernel_volume}, C_in={feat.shape[1]}, C_out], got {tuple(weight.shape)}"
         )
-    out = _SubmanifoldConv.apply(feat, weight, neighbors)
+    out = _SubmanifoldConv.apply(feat, weight, pairs)
     return out if bias is None else out + bias
 
 

@@ -63,6 +63,41 @@ def test_training_step_on_four_scenes_reaches_every_parameter():
     assert missing == []
 
 
+def saved_bytes(fn) -> int:
+    """Bytes autograd keeps for backward while `fn()` runs (each storage counted once)."""
+    seen = {}
+
+    def pack(tensor):
+        seen[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+        return tensor
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+        out = fn()
+    return out, sum(seen.values())
+
+
+@pytest.mark.parametrize("mixer", ["gated_delta", "patch_attention"])
+def test_recompute_keeps_features_and_gradients_and_saves_less(mixer):
+    """recompute="mixer" / "block" run parts of the step again in backward: same features and gradients as storing
+    everything (shuffles and drop path included), with less kept for backward."""
+    batch = pack(scene(900, 0), scene(700, 1))
+    results = {}
+    for recompute in ("none", "mixer", "block"):
+        torch.manual_seed(0)
+        model = build(mixer=mixer, drop_path=0.2, recompute=recompute).train()
+        torch.manual_seed(1)
+        out, kept = saved_bytes(lambda model=model: model(batch)["feat"])
+        out.pow(2).mean().backward()
+        results[recompute] = (out, {n: p.grad for n, p in model.named_parameters()}, kept)
+    out, grads, kept = results["none"]
+    for recompute in ("mixer", "block"):
+        other_out, other_grads, other_kept = results[recompute]
+        assert_close(f"{recompute} features", other_out, out, atol=1e-6)
+        for name, grad in grads.items():
+            assert_close(f"{recompute} d{name}", other_grads[name], grad, atol=1e-6)
+    assert results["block"][2] < results["mixer"][2] < kept
+
+
 def test_eval_is_repeatable_and_training_shuffles():
     model = build(shuffle_tokens=True)
     batch = pack(scene(600, 3))
@@ -182,6 +217,10 @@ def test_bf16_autocast_training_step_stays_finite():
 
 
 def test_options_that_would_do_nothing_raise():
+    with pytest.raises(ValueError, match="recompute must be one of"):
+        build(recompute=True)
+    with pytest.raises(ValueError, match="set recompute on the backbone"):
+        build(mixer_cfg=dict(recompute=True))
     with pytest.raises(ValueError, match="patch attention has no scan direction"):
         build(mixer="patch_attention", bidirectional=True)
     with pytest.raises(ValueError, match="patch attention has no scan direction"):

@@ -119,6 +119,38 @@ def test_csc_loss_equals_per_point_recomputation():
     assert_close("loss_csc", out["loss_csc"], torch.stack(terms).mean(), atol=1e-4)
 
 
+def test_recomputed_heads_give_the_same_loss_and_gradients_and_keep_less():
+    """recompute_heads runs the student head (in chunks of head_chunk points) and each L_CSC term again in
+    backward: the loss and every gradient are those of the stored computation, with less kept for backward."""
+    batch = make_batch()
+    runs = {}
+    for name, options in (("stored", {}), ("recomputed", dict(recompute_heads=True, head_chunk=97))):
+        torch.manual_seed(0)
+        model = host.build_model(dict(MODEL, **options)).train()
+        kept = {}
+
+        def pack(tensor, kept=kept):
+            kept[tensor.untyped_storage().data_ptr()] = tensor.untyped_storage().nbytes()
+            return tensor
+
+        torch.manual_seed(1)
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda x: x):
+            loss = model(batch)["loss"]
+        loss.backward()
+        grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+        runs[name] = (loss.detach(), grads, sum(kept.values()), model.center.clone())
+    loss, grads, kept, center = runs["stored"]
+    other_loss, other_grads, other_kept, other_center = runs["recomputed"]
+    assert_close("loss", other_loss, loss, atol=1e-6)
+    assert_close("center", other_center, center, atol=1e-7)
+    assert sorted(other_grads) == sorted(grads) and any(n.startswith("head.") for n in grads)
+    for name, grad in grads.items():  # float32 sums in another order (chunks): equal to rounding
+        assert_close(f"d{name}", other_grads[name], grad, atol=1e-6, rtol=1e-5)
+    assert other_kept < kept
+    with pytest.raises(ValueError, match="head_chunk must be a positive"):
+        host.build_model(dict(MODEL, head_chunk=0))
+
+
 def test_views_are_packed_so_every_boundary_joins_two_scenes():
     batch = make_batch((0, 1, 2))
     for prefix in ("global", "local"):

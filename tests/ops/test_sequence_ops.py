@@ -186,6 +186,7 @@ def test_short_conv_matches_reference_and_does_not_leak(width):
     out = short_conv(x, weight, bias, cu_seqlens=cu(lengths))
     ref = short_conv_reference(x, weight, bias, cu_seqlens=cu(lengths))
     assert_close("y", out, ref, atol=1e-12)
+    assert_close("y one sequence", short_conv(x, weight, bias), short_conv_reference(x, weight, bias), atol=1e-12)
     dy = torch.randn_like(out)
     for name, a, b in zip(
         ["dx", "dw", "db"],

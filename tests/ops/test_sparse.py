@@ -9,6 +9,7 @@ from pointcept_csp.ops.sparse import (
     SparseGrid,
     grid_pool,
     neighbor_map,
+    offset_pairs,
     segment_mean,
     submanifold_conv,
     submanifold_conv_reference,
@@ -34,7 +35,7 @@ def test_submanifold_conv_matches_brute_force_with_gradients():
     feat = torch.randn(len(grid), 4, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(27, 4, 3, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(3, dtype=torch.float64, requires_grad=True)
-    out = submanifold_conv(feat, weight, neighbor_map(grid, batch), bias)
+    out = submanifold_conv(feat, weight, offset_pairs(neighbor_map(grid, batch)), bias)
     ref = submanifold_conv_reference(feat, weight, grid, batch, bias)
     assert_close("out", out, ref, atol=1e-12)
     dy = torch.randn_like(out)
@@ -52,7 +53,7 @@ def test_submanifold_conv_under_bf16_autocast_matches_float32():
     grid, batch = random_cells([60, 45])
     feat = torch.randn(len(grid), 16, requires_grad=True)
     weight = torch.randn(27, 16, 8, requires_grad=True)
-    nbrs = neighbor_map(grid, batch)
+    nbrs = offset_pairs(neighbor_map(grid, batch))
     with torch.autocast("cpu", dtype=torch.bfloat16):
         out = submanifold_conv(feat, weight, nbrs)
     assert out.dtype == torch.bfloat16
@@ -128,7 +129,7 @@ def test_spconv_forward_matches_native_on_one_cpu_thread():
         with torch.no_grad():
             out = submanifold_conv_spconv(feat, weight, base, bias)
             again = submanifold_conv_spconv(feat, weight, base, bias)  # reuses the index pairs of the first call
-            ref = submanifold_conv(feat, weight, neighbor_map(grid, batch), bias)
+            ref = submanifold_conv(feat, weight, offset_pairs(neighbor_map(grid, batch)), bias)
         assert list(base.indice_dict) == ["subm3"]
         assert_close("spconv cpu", out, ref, atol=1e-4, rtol=1e-4)
         assert_close("spconv cpu, cached pairs", again, ref, atol=1e-4, rtol=1e-4)
@@ -142,7 +143,7 @@ def test_spconv_matches_native_on_cuda_with_gradients():
     grid, batch, feat, weight, bias = spconv_case("cuda")
     sparse_grid = SparseGrid(grid, batch)
     out = submanifold_conv_spconv(feat, weight, sparse_grid.spconv_base(feat), bias)
-    ref = submanifold_conv(feat, weight, sparse_grid.neighbors(), bias)
+    ref = submanifold_conv(feat, weight, sparse_grid.offset_pairs(), bias)
     assert_close("spconv out", out, ref, atol=1e-3, rtol=1e-3)
     dy = torch.randn_like(out)
     for name, a, b in zip(

@@ -50,7 +50,7 @@ PRESETS = {
 MIXERS = (("gated_delta", "csp"), ("gated_delta", "independent"), ("patch_attention", "independent"))
 
 
-def build_backbone(preset: str, mixer: str, mode: str):
+def build_backbone(preset: str, mixer: str, mode: str, recompute: str = "none"):
     from pointcept_csp import host
 
     mixer_cfg = dict(patch_size=1024) if mixer == "patch_attention" else {}
@@ -62,6 +62,7 @@ def build_backbone(preset: str, mixer: str, mode: str):
             mixer_cfg=mixer_cfg,
             cross_sample=mode == "csp",
             shuffle_tokens=True,
+            recompute=recompute,
             **PRESETS[preset],
         )
     ).train()

@@ -3,7 +3,7 @@
 profiled, and the top operators by self CPU time (forward, recompute and backward together).
 
     OMP_NUM_THREADS=1 python tools/bench/profile_step.py                    # B = 4, 8k points, "small" preset
-    OMP_NUM_THREADS=1 python tools/bench/profile_step.py --batch 2 --no-recompute --rows 15
+    OMP_NUM_THREADS=1 python tools/bench/profile_step.py --batch 2 --recompute block --rows 15
 
 Run it with both allocators to compare (`MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1099511627776`).
 """
@@ -37,17 +37,13 @@ def main() -> None:
     parser.add_argument("--mode", default="csp", choices=["csp", "independent"])
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--points", type=int, default=8192)
-    parser.add_argument("--no-recompute", action="store_true", help="store the mixers' activations")
+    parser.add_argument("--recompute", default="none", choices=["none", "mixer", "block"])
     parser.add_argument("--rows", type=int, default=20)
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
     data = room_batch(args.batch, args.points, grid_size=0.02, first_seed=100)
-    model = build_backbone(args.preset, "gated_delta", args.mode)
-    if args.no_recompute:
-        for module in model.modules():
-            if hasattr(module, "recompute"):
-                module.recompute = False
+    model = build_backbone(args.preset, "gated_delta", args.mode, recompute=args.recompute)
     out = step(model, data)  # warm-up
     tic = time.perf_counter()
     step(model, data)
@@ -59,7 +55,7 @@ def main() -> None:
     events = prof.key_averages()
     total_us = profiled * 1e6
     stages = "/".join(str(t) for t in tokens_per_stage(out))
-    print(f"B={args.batch} {args.mode} recompute={not args.no_recompute} tokens per stage {stages}")
+    print(f"B={args.batch} {args.mode} recompute={args.recompute} tokens per stage {stages}")
     print(f"step {plain:.3f} s (profiled {profiled:.3f} s)\n")
     print("| op | calls | self CPU (s) | share of step |\n|---|---|---|---|")
     for e in sorted(events, key=lambda e: -e.self_cpu_time_total)[: args.rows]:
