@@ -1,5 +1,6 @@
-"""Losses of PointCSP: local-to-global semantic consistency (L_CSC), multi-layer geometric consistency (L_geo),
-stability preservation distillation (L_SPD), and the task losses (cross-entropy, Lovasz-softmax)."""
+"""Losses of PointCSP: the teacher targets of local-to-global semantic consistency (L_CSC, whose cross-entropy over
+matched points is folded per point in `pointcsp_v1m1_base.PointCSP.csc_loss`), multi-layer geometric consistency
+(L_geo), stability preservation distillation (L_SPD), and the task losses (cross-entropy, Lovasz-softmax)."""
 
 from __future__ import annotations
 
@@ -20,19 +21,19 @@ def sinkhorn_knopp(logits: torch.Tensor, temperature: float, iterations: int = 3
 
 
 def teacher_targets(
-    logits: torch.Tensor, temperature: float, center: torch.Tensor | None, centering: str
+    logits: torch.Tensor, temperature: float, center: torch.Tensor | None, centering: str, inplace: bool = False
 ) -> torch.Tensor:
-    """Sharpened, centred teacher distribution: softmax((t - c) / tau_t) or Sinkhorn-Knopp."""
+    """Sharpened, centred teacher distribution: softmax((t - c) / tau_t) or Sinkhorn-Knopp. With `inplace` the
+    centred softmax is computed in `logits`' own memory (no `[N, K]` temporaries; the logits are overwritten)."""
     if centering == "center":
-        return F.softmax((logits - center) / temperature, dim=-1)
+        if not inplace:
+            return F.softmax((logits - center) / temperature, dim=-1)
+        scores = logits.sub_(center).div_(temperature)
+        scores.sub_(scores.amax(-1, keepdim=True)).exp_()
+        return scores.div_(scores.sum(-1, keepdim=True))
     if centering == "sinkhorn":
         return sinkhorn_knopp(logits, temperature)
     raise ValueError(f"centering must be 'center' or 'sinkhorn', got {centering!r}")
-
-
-def consistency_loss(student_logits: torch.Tensor, targets: torch.Tensor, student_temp: float) -> torch.Tensor:
-    """Mean over matched points of the cross-entropy H(p_teacher, p_student): one L_CSC term."""
-    return -(targets * F.log_softmax(student_logits / student_temp, dim=-1)).sum(-1).mean()
 
 
 def geometry_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

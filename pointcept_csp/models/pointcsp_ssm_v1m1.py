@@ -11,6 +11,7 @@ weights in both modes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import torch
 import torch.nn as nn
@@ -144,8 +145,8 @@ class PointCSPSSM(nn.Module):
             (`layers.decay_parameters`). `tools/csp_reach.py` measures the tokens per stage of real batches.
         long_memory_heads (float): share of each SSM mixer's heads that get long memory (at least one).
         recompute (str): what a training step stores for backward, trading time for memory: "none" (everything,
-            the fastest), "mixer" (each mixer only its input) or "block" (each block only its input; the least
-            memory, about one more forward of every block). docs/benchmarks.md has the measured costs.
+            the fastest), "mixer" (each mixer only its input) or "block" (each block, pooling and unpooling only its
+            input; the least memory, about one more forward of the network). docs/benchmarks.md has the measured costs.
     """
 
     def __init__(
@@ -209,6 +210,7 @@ class PointCSPSSM(nn.Module):
             raise ValueError(f"order entries must be in {ORDERS}, got {bad}")
         self.in_channels, self.enc_mode, self.grid_size = in_channels, enc_mode, grid_size
         self.cross_sample, self.shuffle_tokens, self.max_tokens = cross_sample, shuffle_tokens, max_tokens
+        self.recompute = recompute
         self.enc_channels = tuple(enc_channels)
         self.out_channels = enc_channels[-1] if enc_mode else dec_channels[0]
         block_cfg = dict(
@@ -255,6 +257,13 @@ class PointCSPSSM(nn.Module):
             if hasattr(module, "init_output_projection"):
                 module.init_output_projection()
 
+    def recomputed(self, module: nn.Module):
+        """`module`, or with recompute="block" in a training step, `module` keeping only its inputs for backward
+        (the pooling and unpooling between stages; the stages' blocks do the same themselves)."""
+        if self.recompute == "block" and self.training and torch.is_grad_enabled():
+            return partial(checkpoint, module, use_reentrant=False)
+        return module
+
     def forward(self, data_dict: dict, cross_sample: bool | None = None) -> Dict:
         cross_sample = self.cross_sample if cross_sample is None else cross_sample
         level, dedup, grid_coord = input_level(data_dict, self.in_channels, self.grid_size)
@@ -268,14 +277,14 @@ class PointCSPSSM(nn.Module):
         levels = [level]
         for s, stage in enumerate(self.enc):
             if s:
-                levels.append(levels[-1].pool(self.down[s - 1]))
+                levels.append(levels[-1].pool(self.recomputed(self.down[s - 1])))
             levels[-1].feat = stage(levels[-1].feat, levels[-1], cross_sample, shuffle)
         stages = stage_outputs(levels, dedup)
         if self.enc_mode:  # the coarsest level is the output
             return Dict(stages[-1], stages=stages)
         x = levels[-1].feat
         for unpool, stage, level in zip(self.up, self.dec, reversed(levels[:-1])):
-            x = stage(unpool(x, level.feat, level.cluster), level, cross_sample, shuffle)
+            x = stage(self.recomputed(unpool)(x, level.feat, level.cluster), level, cross_sample, shuffle)
         offset = data_dict["offset"]
         return Dict(
             feat=x[dedup],

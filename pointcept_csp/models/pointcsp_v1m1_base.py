@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from functools import partial
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
+import torch.nn.functional as F
 
 from .. import host
 from ..ops.sparse import radius_nearest
 from .ema import ema_momentum, ema_update_, warmup_constant, with_default_base
 from .geometry import GeometryConsistency
 from .heads import DINOHead
-from .losses import consistency_loss, teacher_targets
+from .losses import teacher_targets
 from .recompute import in_chunks, maybe_recompute
 from .serialization import offset_to_batch
 
@@ -87,7 +89,7 @@ class PointCSP(nn.Module):
             (default: all). geo_alphas (Sequence[float]): alpha_l (default: 1 each). geo_samples (int): K_s^(l).
         cross_sample (bool): CSP on (the batch is one sequence) or off (ablation: state reset per sample).
         head_chunk (int): points per pass of the DINO heads (student and teacher); bounds the `[points, hidden]`
-            intermediates. Default: 16384.
+            intermediates. Default: 8192.
         recompute_heads (bool): the student's head and every L_CSC term keep only their inputs for backward and run
             again in it (per point: 5 rows of `head_hidden_channels` / `head_num_prototypes` not kept). Default: False.
     """
@@ -114,7 +116,7 @@ class PointCSP(nn.Module):
         geo_alphas: Sequence[float] | None = None,
         geo_samples: int = 256,
         cross_sample: bool = True,
-        head_chunk: int = 16384,
+        head_chunk: int = 8192,
         recompute_heads: bool = False,
     ) -> None:
         super().__init__()
@@ -158,20 +160,20 @@ class PointCSP(nn.Module):
         with torch.no_grad():
             t_out = self.teacher.backbone(glob.input, cross_sample=self.cross_sample)
             t_logits = in_chunks(self.teacher.head, point_features(t_out), self.head_chunk, recompute=False)
-            targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering)
+            del t_out
             batch_center = t_logits.mean(0, keepdim=True)
-            del t_out, t_logits
+            targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering, inplace=True)
         out_global = self.backbone(glob.input, cross_sample=self.cross_sample)
-        terms = {"global": self.csc_terms(glob, self.student_logits(out_global), glob, targets, same_views=True)}
+        losses = {"global": self.csc_loss(glob, point_features(out_global), glob, targets, same_views=True)}
         geo = [self.geo(out_global)]
         del out_global
         if self.num_local_view:
             loc = View(data_dict, "local", self.num_local_view)
             out_local = self.backbone(loc.input, cross_sample=self.cross_sample)
-            terms["local"] = self.csc_terms(loc, self.student_logits(out_local), glob, targets, same_views=False)
+            losses["local"] = self.csc_loss(loc, point_features(out_local), glob, targets, same_views=False)
             geo.append(self.geo(out_local))
             del out_local
-        loss_csc, output = self.combine_csc(terms)
+        loss_csc, output = self.combine_csc(losses)
         loss_geo = torch.stack(geo).mean()
         if self.training:
             self.update_center(batch_center)
@@ -186,14 +188,63 @@ class PointCSP(nn.Module):
         )
         return output
 
-    def student_logits(self, out) -> torch.Tensor:
-        return in_chunks(self.head, point_features(out), self.head_chunk, recompute=self.recompute_heads)
+    def csc_loss(
+        self, student: View, feat: torch.Tensor, teacher: View, targets: torch.Tensor, same_views: bool
+    ) -> torch.Tensor | None:
+        """L_CSC of one view set: the mean, over (student view slot, teacher global slot) pairs, of the mean
+        cross-entropy H(p_teacher, p_student) over the student points that found a match; None if none did.
 
-    def csc_terms(
-        self, student: View, student_logits: torch.Tensor, teacher: View, targets: torch.Tensor, same_views: bool
-    ) -> list[torch.Tensor]:
-        """One L_CSC term per (student view slot, teacher global slot) pair, over the points that found a match."""
-        terms = []
+        The terms are folded per student point, sum_i sum_pairs w_pair * H(t_{r(i, pair)}, p_i) with
+        w_pair = 1 / (pairs * matched points of the pair), so the head runs once per point, `head_chunk` points at a
+        time; with `recompute_heads` each chunk keeps only its features for backward."""
+        rows, target_rows, weights = [], [], []
+        for q_idx, r_idx in self.matched_pairs(student, teacher, same_views):
+            rows.append(q_idx)
+            target_rows.append(r_idx)
+            weights.append(torch.full(q_idx.shape, 1.0 / len(q_idx), dtype=feat.dtype, device=feat.device))
+        if not rows:
+            return None
+        rows, target_rows = torch.cat(rows), torch.cat(target_rows)
+        weights = torch.cat(weights) / len(weights)
+        by_row = rows.argsort()  # each chunk of student points reads a contiguous run of (point, target) pairs
+        rows, target_rows, weights = rows[by_row], target_rows[by_row], weights[by_row]
+        edges = torch.searchsorted(
+            rows, torch.arange(0, len(feat) + self.head_chunk, self.head_chunk, device=rows.device)
+        )
+        total = feat.new_zeros(())
+        for a, (lo, hi) in enumerate(zip(edges[:-1].tolist(), edges[1:].tolist())):
+            if hi == lo:
+                continue
+            first = a * self.head_chunk
+            chunk_loss = partial(
+                self.folded_cross_entropy,
+                targets=targets,  # gathered inside: a gathered copy would be kept until backward
+                target_rows=target_rows[lo:hi],
+                rows=rows[lo:hi] - first,
+                weights=weights[lo:hi],
+            )
+            total = total + maybe_recompute(
+                chunk_loss, feat[first : first + self.head_chunk], recompute=self.recompute_heads
+            )
+        return total
+
+    def folded_cross_entropy(
+        self,
+        feat: torch.Tensor,
+        targets: torch.Tensor,
+        target_rows: torch.Tensor,
+        rows: torch.Tensor,
+        weights: torch.Tensor,
+    ) -> torch.Tensor:
+        """sum_j weights_j * H(targets[target_rows_j], softmax(head(feat)[rows_j] / tau_s))."""
+        log_p = F.log_softmax(self.head(feat) / self.student_temp, dim=-1)
+        return -(weights * (targets[target_rows] * log_p[rows]).sum(-1)).sum()
+
+    def matched_pairs(self, student: View, teacher: View, same_views: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(student point rows, teacher point rows) per (student view slot, teacher global slot) pair that has a
+        match: each student point's nearest point of the teacher view within `match_radius`, by original
+        coordinates."""
+        pairs = []
         student_slots = range(self.num_global_view) if same_views else [None]
         for s_slot in student_slots:
             for t_slot in range(self.num_global_view):
@@ -211,30 +262,20 @@ class PointCSP(nn.Module):
                 )
                 found = match >= 0
                 if bool(found.any()):
-                    rows, target_rows = q_idx[found], r_idx[match[found]]
-                    terms.append(
-                        maybe_recompute(
-                            lambda logits, rows=rows, target_rows=target_rows: consistency_loss(
-                                logits[rows], targets[target_rows], self.student_temp
-                            ),
-                            student_logits,
-                            recompute=self.recompute_heads,
-                        )
-                    )
-        return terms
+                    pairs.append((q_idx[found], r_idx[match[found]]))
+        return pairs
 
-    def combine_csc(self, terms: dict[str, list[torch.Tensor]]) -> tuple[torch.Tensor, dict]:
-        if not any(terms.values()):
+    def combine_csc(self, losses: dict[str, torch.Tensor | None]) -> tuple[torch.Tensor, dict]:
+        if all(value is None for value in losses.values()):
             raise RuntimeError(
                 "no student point matched a teacher point; views do not overlap - check match_radius "
                 "and that origin_coord is the same frame in all views"
             )
         output, total, weight = {}, 0.0, 0.0
         for kind, w in (("global", self.global_weight), ("local", self.local_weight)):
-            if terms.get(kind):
-                value = torch.stack(terms[kind]).mean()
-                output[f"loss_csc_{kind}"] = value.detach()
-                total, weight = total + w * value, weight + w
+            if losses.get(kind) is not None:
+                output[f"loss_csc_{kind}"] = losses[kind].detach()
+                total, weight = total + w * losses[kind], weight + w
         return total / weight, output
 
     @torch.no_grad()

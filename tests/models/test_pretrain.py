@@ -151,6 +151,14 @@ def test_recomputed_heads_give_the_same_loss_and_gradients_and_keep_less():
         host.build_model(dict(MODEL, head_chunk=0))
 
 
+def test_inplace_teacher_targets_equal_the_plain_softmax():
+    from pointcept_csp.models.losses import teacher_targets
+
+    logits, center = torch.randn(50, 24) * 5, torch.randn(1, 24)
+    expected = teacher_targets(logits, 0.04, center, "center")
+    assert_close("targets", teacher_targets(logits.clone(), 0.04, center, "center", inplace=True), expected, atol=1e-6)
+
+
 def test_views_are_packed_so_every_boundary_joins_two_scenes():
     batch = make_batch((0, 1, 2))
     for prefix in ("global", "local"):

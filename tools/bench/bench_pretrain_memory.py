@@ -2,13 +2,13 @@
 on the two real `scannet-mini` scans (batch 2, the config's own views and transforms), fp32, one thread.
 
 Each case runs in a fresh subprocess: peak resident memory above the model and batch in the forward (student and
-teacher) and in the backward, the tokens per view set, and the bytes autograd saves for backward per component of
+teacher) and in the backward with the optimizer step (AdamW, whose moments are allocated in the first step), the tokens per view set, and the bytes autograd saves for backward per component of
 the student (embedding, each encoder / decoder stage, pooling, heads; the global and local views summed; a storage
 shared by several saved tensors counted once). `--options` overrides config keys, so variants are measured side by
 side (each also with `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`):
 
     python tools/bench/bench_pretrain_memory.py
-    python tools/bench/bench_pretrain_memory.py --variant no-recompute model.backbone.mixer_cfg.recompute=False
+    python tools/bench/bench_pretrain_memory.py --variant stored model.backbone.recompute=none model.recompute_heads=False
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ def worker(options: list[str]) -> dict:
         raise RuntimeError(f"expected the 2 scannet-mini scans in {SCANNET_MINI}, found {len(dataset)}")
     batch = host.point_collate_fn([dataset[0], dataset[1]])
     model = host.build_model(cfg.model).train()
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     tracker = SavedBytes(model, ("backbone.embedding", "backbone.enc", "backbone.down", "backbone.up", "backbone.dec"))
     base = rss_mib()
     reset_peak()
@@ -91,6 +92,7 @@ def worker(options: list[str]) -> dict:
     reset_peak()
     tic = time.perf_counter()
     loss.backward()
+    optimizer.step()  # AdamW's two moments are allocated here, as in the trainer's first step
     backward_s = time.perf_counter() - tic
     backward_peak = peak_mib() - base
     return dict(
