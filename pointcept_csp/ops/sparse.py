@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 COORD_BITS = 16  # per axis; the sample index takes the bits above 3 * COORD_BITS
+QUERY_CHUNK = 16384  # radius_nearest's queries per pass (bounds its [queries, 27, points per cell] candidates)
 
 
 def kernel_offsets(kernel_size: int = 3, device: torch.device | None = None) -> torch.Tensor:
@@ -243,23 +244,27 @@ def radius_nearest(
     unique_keys, counts = torch.unique_consecutive(ref_keys, return_counts=True)
     starts = torch.cumsum(counts, 0) - counts
     slots = torch.arange(int(counts.max()), device=query.device)
-    best = torch.full((len(query),), float("inf"), dtype=query.dtype, device=query.device)
-    best_idx = torch.full((len(query),), -1, dtype=torch.long, device=query.device)
-    for offset in kernel_offsets(3, query.device):
-        cell = query_cell + shift + offset
+    offsets = kernel_offsets(3, query.device)
+    nearest = []
+    for lo in range(0, len(query), QUERY_CHUNK):  # all 27 cells of a chunk of queries at once
+        q, q_batch, q_cell = (
+            query[lo : lo + QUERY_CHUNK],
+            query_batch[lo : lo + QUERY_CHUNK],
+            query_cell[lo:][:QUERY_CHUNK],
+        )
+        cell = q_cell[:, None, :] + shift + offsets  # [n, 27, 3]
         qkeys = (
-            (query_batch.long() << (3 * COORD_BITS))
-            | (cell[:, 0] << (2 * COORD_BITS))
-            | (cell[:, 1] << COORD_BITS)
-            | cell[:, 2]
+            (q_batch.long()[:, None] << (3 * COORD_BITS))
+            | (cell[..., 0] << (2 * COORD_BITS))
+            | (cell[..., 1] << COORD_BITS)
+            | cell[..., 2]
         )
         pos = torch.searchsorted(unique_keys, qkeys).clamp(max=len(unique_keys) - 1)
-        # every point of the cell at once: [Nq, max points per cell], invalid slots masked
-        valid = (unique_keys[pos] == qkeys)[:, None] & (slots[None] < counts[pos][:, None])
-        cand = order[(starts[pos][:, None] + slots[None]).clamp(max=len(order) - 1)]
-        dist = (ref[cand] - query[:, None]).pow(2).sum(-1).masked_fill(~valid, float("inf"))
-        d_min, j = dist.min(dim=1)
-        better = d_min < best
-        best = torch.where(better, d_min, best)
-        best_idx = torch.where(better, cand.gather(1, j[:, None]).squeeze(1), best_idx)
-    return torch.where(best <= radius * radius, best_idx, torch.full_like(best_idx, -1))
+        # every point of every cell: [n, 27, max points per cell], invalid slots masked
+        valid = (unique_keys[pos] == qkeys)[..., None] & (slots < counts[pos][..., None])
+        cand = order[(starts[pos][..., None] + slots).clamp(max=len(order) - 1)]
+        dist = (ref[cand] - q[:, None, None]).pow(2).sum(-1).masked_fill(~valid, float("inf"))
+        d_min, j = dist.flatten(1).min(dim=1)  # ties: the first cell in kernel order, then the first slot
+        best = cand.flatten(1).gather(1, j[:, None]).squeeze(1)
+        nearest.append(torch.where(d_min <= radius * radius, best, torch.full_like(best, -1)))
+    return torch.cat(nearest)

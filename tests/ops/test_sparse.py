@@ -152,3 +152,20 @@ def test_spconv_matches_native_on_cuda_with_gradients():
         torch.autograd.grad((ref * dy).sum(), (feat, weight, bias)),
     ):
         assert_close(name, a, b, atol=1e-2, rtol=1e-3)
+
+
+def test_radius_nearest_matches_brute_force(monkeypatch):
+    """The nearest reference point of the same sample within the radius, else -1; queries in several passes."""
+    from pointcept_csp.ops import sparse
+
+    monkeypatch.setattr(sparse, "QUERY_CHUNK", 37)
+    g = torch.Generator().manual_seed(0)
+    ref, query = torch.rand(300, 3, generator=g) * 2, torch.rand(150, 3, generator=g) * 2
+    ref_batch, query_batch = torch.randint(0, 2, (300,), generator=g), torch.randint(0, 2, (150,), generator=g)
+    radius = 0.2
+    found = sparse.radius_nearest(query, query_batch, ref, ref_batch, radius)
+    dist = torch.cdist(query, ref).masked_fill(query_batch[:, None] != ref_batch[None], float("inf"))
+    d_min, j = dist.min(dim=1)
+    expected = torch.where(d_min <= radius, j, torch.full_like(j, -1))
+    assert (expected >= 0).sum() > 50 and (expected < 0).sum() > 5  # both cases occur
+    assert torch.equal(found, expected)

@@ -65,6 +65,9 @@ class SavedBytes:
 
 
 def worker(options: list[str]) -> dict:
+    import random
+
+    import numpy as np
     import torch
 
     from pointcept_csp import host
@@ -72,6 +75,8 @@ def worker(options: list[str]) -> dict:
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
+    np.random.seed(0)  # the crops and augmentations (numpy) are the same in every case
+    random.seed(0)
     overrides = {"data.train.data_root": SCANNET_MINI, "data.train.split": ("train", "val")}
     overrides.update({k: parse_option_value(v) for k, v in (o.split("=", 1) for o in options)})
     cfg = host.load_config(os.path.join(ROOT, CONFIG), overrides)
