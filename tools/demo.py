@@ -2,7 +2,7 @@
 val rooms -> a report (per-class IoU, mIoU against the majority-class baseline, time per phase, where things are).
 
 Every phase runs through tools/train.py / tools/test.py with the configs in configs/demo/, as real runs do.
-    sh tools/demo.sh            # 5-7 minutes on 2 CPU cores
+    sh tools/demo.sh            # 3-4 minutes on 2 CPU cores
     sh tools/demo.sh --quick    # a one-minute smoke run (used by the tests)
 """
 

@@ -1,14 +1,16 @@
 """Memory of one pre-training step of the paper's config on CPU: `configs/scannet/pretrain-pointcsp-v1m1-0-base.py`
 on the two real `scannet-mini` scans (batch 2, the config's own views and transforms), fp32, one thread.
 
-Each case runs in a fresh subprocess: peak resident memory above the model and batch in the forward (student and
-teacher) and in the backward with the optimizer step (AdamW, whose moments are allocated in the first step), the tokens per view set, and the bytes autograd saves for backward per component of
-the student (embedding, each encoder / decoder stage, pooling, heads; the global and local views summed; a storage
-shared by several saved tensors counted once). `--options` overrides config keys, so variants are measured side by
-side (each also with `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`):
+Each case runs in a fresh subprocess and reports: peak resident memory above the model and batch in the forward
+(student and teacher) and in the backward with the optimizer step (AdamW, whose moments are allocated in the first
+step); the tokens per view set; the bytes autograd saves for backward per component of the student (embedding, each
+encoder / decoder stage, pooling, heads; the global and local views summed; a storage shared by several saved
+tensors counted once). `--variant NAME KEY=VALUE ...` overrides config keys, so variants are measured side by side,
+each with glibc's default allocator and with `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`:
 
     python tools/bench/bench_pretrain_memory.py
-    python tools/bench/bench_pretrain_memory.py --variant stored model.backbone.recompute=none model.recompute_heads=False
+    python tools/bench/bench_pretrain_memory.py --variant stored model.backbone.recompute=none \
+        model.recompute_heads=False
 """
 
 from __future__ import annotations
