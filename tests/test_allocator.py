@@ -1,5 +1,6 @@
-"""CPU runs keep freed buffers (utils/allocator.py): a freed 256 MiB tensor stays resident for reuse instead of being
-unmapped, unless the user opts out."""
+"""CPU allocator policies (utils/allocator.py): under "keep" a freed 256 MiB tensor stays resident for reuse instead of
+being unmapped, unless the user opts out; under "lean" a freed 4 MiB buffer goes back to the OS even after glibc's
+dynamic threshold would have moved it onto the heap."""
 
 import os
 import subprocess
@@ -57,7 +58,8 @@ def rss_mib():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * 4096 / 2**20
 
-cfg = host.default_setup(host.default_config_parser("tests/fixtures/configs/toy.py", {"save_path": sys.argv[1]}))
+options = {"save_path": sys.argv[1], **({"cpu_allocator": sys.argv[2]} if len(sys.argv) > 2 else {})}
+cfg = host.default_setup(host.default_config_parser("tests/fixtures/configs/toy.py", options))
 host.TRAINERS.build(dict(type=cfg.train.type, cfg=cfg))  # what any host's train.py does
 x = torch.ones(64 * 2**20)
 before = rss_mib()
@@ -67,10 +69,12 @@ print(before - rss_mib())
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
-def test_csp_trainer_keeps_freed_buffers_under_any_train_script(tmp_path):
-    """CSPTrainer applies the setting itself, so Pointcept's tools/train.py gets it too, not only ours."""
+@pytest.mark.parametrize("policy", [None, "lean"])
+def test_csp_trainer_applies_the_allocator_policy_under_any_train_script(tmp_path, policy):
+    """CSPTrainer applies the setting itself, so Pointcept's tools/train.py gets it too, not only ours: by default
+    freed buffers stay; with `cpu_allocator="lean"` in the config they go back."""
     proc = subprocess.run(
-        [sys.executable, "-c", TRAINER_PROBE, str(tmp_path)],
+        [sys.executable, "-c", TRAINER_PROBE, str(tmp_path), *([policy] if policy else [])],
         cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1"),
         capture_output=True,
@@ -79,4 +83,46 @@ def test_csp_trainer_keeps_freed_buffers_under_any_train_script(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     released = float(proc.stdout.split()[-1])
-    assert released < 32, f"{released:.0f} MiB went back to the OS after the free"
+    if policy is None:
+        assert released < 32, f"{released:.0f} MiB went back to the OS after the free"
+    else:
+        assert released > 200, f"lean: only {released:.0f} MiB of the 256 MiB buffer went back to the OS"
+
+
+LEAN_PROBE = """
+import sys, torch
+from pointcept_csp.utils.allocator import apply_cpu_allocator
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+print(apply_cpu_allocator(sys.argv[1]))
+x = torch.ones(4 * 2**20)  # 16 MiB, freed: glibc's dynamic threshold rises to 16 MiB
+del x
+y = torch.ones(2**20)  # 4 MiB, touched: an mmap of its own only with a fixed threshold
+before = rss_mib()
+del y
+print(before - rss_mib())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_lean_policy_returns_mid_size_buffers_and_bad_policies_raise():
+    def released(policy, **env):
+        proc = subprocess.run(
+            [sys.executable, "-c", LEAN_PROBE, policy],
+            cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1", **env),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        return proc.returncode, proc.stdout.split(), proc.stderr
+
+    rc, (applied, mib), _ = released("lean")
+    assert rc == 0 and applied == "lean" and float(mib) > 3.5, (applied, mib)
+    rc, (applied, mib), _ = released("default")
+    assert applied == "None" and float(mib) < 1, f"glibc's default kept the 4 MiB buffer on the heap? {mib}"
+    rc, _, err = released("lean", POINTCEPT_CSP_MALLOC="fast")
+    assert rc != 0 and "must be one of" in err

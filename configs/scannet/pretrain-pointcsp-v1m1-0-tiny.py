@@ -9,6 +9,7 @@ batch_size, num_worker = 2, 1  # 2 augmented copies of the scan per batch: CSP n
 epoch, eval_epoch = 40, 20  # the train list loops epoch // eval_epoch = 2 times per trainer epoch
 clip_grad = 3.0
 enable_amp = False
+cpu_allocator = "keep"  # small steps: keep freed buffers, no page faults (utils/allocator.py)
 base_lr = 0.002
 lr_base_batch_size = None
 seed = 0

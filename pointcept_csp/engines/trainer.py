@@ -23,7 +23,7 @@ from torch.nn.parallel import DistributedDataParallel
 from .. import host
 from ..models.validation import NonFiniteInputError
 from ..utils import comm
-from ..utils.allocator import keep_freed_memory
+from ..utils.allocator import apply_cpu_allocator
 from ..utils.device import default_device, to_device
 from ..utils.optim import build_optimizer, per_param_group
 from .hooks import unwrap
@@ -91,7 +91,8 @@ class CSPTrainer(host.DefaultTrainer):
                 f"Pointcept's data loaders keep persistent workers, which needs num_worker >= 1 per process; got "
                 f"num_worker={cfg.get('num_worker')} for {comm.get_world_size()} process(es)"
             )
-        keep_freed_memory()  # CPU runs under either host's train.py: no page-fault churn on per-step buffers
+        # CPU runs under either host's train.py: the config's cpu_allocator, by default 'keep' (no page-fault churn)
+        apply_cpu_allocator(cfg.get("cpu_allocator", "keep"))
         super().__init__(cfg)
         self.logger.info(host.describe())
         if self.lr_factor != 1.0:

@@ -1,11 +1,20 @@
-"""CPU training: keep freed heap memory in the process instead of returning it to the OS (glibc only).
+"""CPU training: how glibc's allocator treats the large buffers a training step frees and re-allocates (glibc only).
 
-A training step frees and re-allocates the same large activation buffers. By default glibc serves buffers above its
-mmap threshold with fresh mappings and unmaps them on free, so every step page-faults its working set back in.
-Measured with `tools/bench/bench_backbone.py` (docs/benchmarks.md, 1 thread): a training step on 4 scenes x 8k
-points takes 27.1 s with the default and 19.4 s without the churn (1.40x), on 8 scenes 56.7 s vs 48.5 s.
-`keep_freed_memory()` is `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` set at run time (mallopt), for processes
-that are already running; peak memory stays within about 10% (freed buffers are reused, not added).
+Three policies, `cpu_allocator` in a config (CSPTrainer applies it) or `POINTCEPT_CSP_MALLOC` in the environment
+(which wins):
+
+- "keep" (default): `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` set at run time. Freed buffers stay in the
+  process and are reused, so a step does not page-fault its working set back in. By default glibc serves buffers
+  above its mmap threshold with fresh mappings and unmaps them on free: measured on a 4-scene backbone step, 27.1 s
+  with the default and 19.4 s without the churn; the real PTv3 loses 40% of its step to it (docs/benchmarks.md).
+  The cost: everything lives on one heap, and with many buffer sizes it fragments.
+- "lean": a fixed mmap threshold of 128 KiB (`MALLOC_MMAP_THRESHOLD_`), which also stops glibc's dynamic threshold
+  from moving buffers of up to 32 MiB onto the heap: resident memory follows the live tensors. For memory-bound
+  runs: one step of the full-width pre-training config on the two scannet-mini scans peaks at 4.7 GiB above the
+  model instead of 9.1 GiB ("keep") or 8.0 GiB ("default"), and takes about twice as long.
+- "default": glibc as it is.
+
+Nothing is applied where CUDA is visible (host memory is not the bottleneck there) or outside glibc.
 """
 
 from __future__ import annotations
@@ -17,21 +26,39 @@ import sys
 import torch
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
+M_MMAP_THRESHOLD = -3
 M_MMAP_MAX = -4
-OPT_OUT = "POINTCEPT_CSP_MALLOC"  # =default keeps glibc's behaviour
+LEAN_MMAP_THRESHOLD = 128 * 1024
+ENV = "POINTCEPT_CSP_MALLOC"
+POLICIES = ("keep", "lean", "default")
 
 
-def keep_freed_memory() -> bool:
-    """Turn off mmap-served allocations and heap trimming for CPU training; returns whether it applied: not with a
-    visible CUDA device (host memory is not the bottleneck there), not outside glibc, not when the environment has
-    POINTCEPT_CSP_MALLOC=default."""
-    if os.environ.get(OPT_OUT) == "default" or not sys.platform.startswith("linux") or torch.cuda.is_available():
-        return False
+def _mallopt():
+    if not sys.platform.startswith("linux"):
+        return None
     try:
         libc = ctypes.CDLL("libc.so.6")
     except OSError:  # not glibc (e.g. musl)
-        return False
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None:
-        return False
-    return bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+        return None
+    return getattr(libc, "mallopt", None)
+
+
+def apply_cpu_allocator(policy: str = "keep") -> str | None:
+    """Apply `policy` (the environment's `POINTCEPT_CSP_MALLOC` overrides it); returns the policy that now holds, or
+    None when nothing was applied (CUDA visible, not glibc, or "default")."""
+    policy = os.environ.get(ENV, policy)
+    if policy not in POLICIES:
+        raise ValueError(f"CPU allocator policy ({ENV} or cpu_allocator) must be one of {POLICIES}, got {policy!r}")
+    mallopt = _mallopt()
+    if policy == "default" or mallopt is None or torch.cuda.is_available():
+        return None
+    if policy == "keep":
+        applied = bool(mallopt(M_MMAP_MAX, 0)) and bool(mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
+    else:
+        applied = bool(mallopt(M_MMAP_THRESHOLD, LEAN_MMAP_THRESHOLD))
+    return policy if applied else None
+
+
+def keep_freed_memory() -> bool:
+    """The "keep" policy (unless the environment says otherwise); returns whether it applied."""
+    return apply_cpu_allocator("keep") == "keep"
