@@ -34,22 +34,11 @@ import types
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from tools.bench.bench_backbone import ALLOCATORS, PRESETS  # noqa: E402
 from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
 
-ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
 MODELS = ("ptv3", "spunet", "ours-csp", "ours-independent", "ours-patch-attention")
-# the shared width of PTv3 and ours (bench_backbone's "small" preset): 4 stages, MLP ratio 2
-SMALL = dict(
-    enc_depths=(1, 1, 2, 1),
-    enc_channels=(32, 64, 128, 256),
-    enc_num_head=(2, 4, 8, 16),
-    stride=(2, 2, 2),
-    dec_depths=(1, 1, 1),
-    dec_channels=(32, 64, 128),
-    dec_num_head=(2, 4, 8),
-    mlp_ratio=2,
-    drop_path=0.0,
-)
+SMALL = PRESETS["small"]  # the shared width of PTv3 and ours: 4 stages, MLP ratio 2
 ORDERS = ("z", "z-trans", "hilbert", "hilbert-trans")
 
 

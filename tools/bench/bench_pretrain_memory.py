@@ -6,7 +6,8 @@ Each case runs in a fresh subprocess and reports: peak resident memory above the
 step); the tokens per view set; the bytes autograd saves for backward per component of the student (embedding, each
 encoder / decoder stage, pooling, heads; the global and local views summed; a storage shared by several saved
 tensors counted once). `--variant NAME KEY=VALUE ...` overrides config keys, so variants are measured side by side,
-each with glibc's default allocator and with `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>`:
+each with glibc's default allocator, with `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` (no-trim, the "keep"
+policy) and with `MALLOC_MMAP_THRESHOLD_=131072` (the "lean" policy the config selects):
 
     python tools/bench/bench_pretrain_memory.py
     python tools/bench/bench_pretrain_memory.py --variant stored model.backbone.recompute=none \
@@ -29,7 +30,11 @@ from tools.bench.memory import peak_mib, reset_peak, rss_mib  # noqa: E402
 
 CONFIG = "configs/scannet/pretrain-pointcsp-v1m1-0-base.py"
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
-ALLOCATORS = {"default": {}, "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)}}
+ALLOCATORS = {  # utils/allocator.py's policies, as environment variables: default, keep (no-trim), lean
+    "default": {},
+    "no-trim": {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(1 << 40)},
+    "lean": {"MALLOC_MMAP_THRESHOLD_": str(128 * 1024)},
+}
 
 
 class SavedBytes:
