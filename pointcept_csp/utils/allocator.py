@@ -10,8 +10,8 @@ Three policies, `cpu_allocator` in a config (CSPTrainer applies it) or `POINTCEP
   The cost: everything lives on one heap, and with many buffer sizes it fragments.
 - "lean": a fixed mmap threshold of 128 KiB (`MALLOC_MMAP_THRESHOLD_`), which also stops glibc's dynamic threshold
   from moving buffers of up to 32 MiB onto the heap: resident memory follows the live tensors. For memory-bound
-  runs: one step of the full-width pre-training config on the two scannet-mini scans peaks at 4.7 GiB above the
-  model instead of 9.1 GiB ("keep") or 8.0 GiB ("default"), and takes about twice as long.
+  runs: one step of the full-width pre-training config on the two scannet-mini scans peaks at 4.6 GiB above the
+  model instead of 10.1 GiB ("keep") or 9.0 GiB ("default"), and takes 1.5-1.9x as long.
 - "default": glibc as it is.
 
 Nothing is applied where CUDA is visible (host memory is not the bottleneck there) or outside glibc.
