@@ -150,7 +150,7 @@ def chunk_recurrence(
 
     def chunks(x):  # [1, T, H, ...] -> [NC, H, C, ...]
         x = to_chunks(x[0].to(compute), layout)
-        return x.movedim(2, 1) if x.dim() == 4 else x.transpose(1, 2)
+        return (x.movedim(2, 1) if x.dim() == 4 else x.transpose(1, 2)).contiguous()  # bmm operands, copied once
 
     qc, kc, vc, gc = chunks(q), chunks(k), chunks(v), chunks(g)
     bc = chunks(beta) if beta is not None else None
