@@ -10,11 +10,11 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.utils.checkpoint import checkpoint
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
 from .layers import RMSNorm, decay_parameters, trunc_normal_
+from .recompute import maybe_recompute
 
 
 def l2_normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
@@ -27,15 +27,6 @@ def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor
     return None if cu_seqlens is None else (total - cu_seqlens).flip(0)
 
 
-def recompute_in_backward(module: nn.Module, fn, *args):
-    """`fn(*args)`, storing only its inputs for backward when `module.recompute` is set and gradients flow (the
-    backbone's `recompute="mixer"`): the projections, short convs and chunk intermediates are run again in backward
-    instead of being kept."""
-    if module.recompute and module.training and torch.is_grad_enabled():
-        return checkpoint(fn, *args, use_reentrant=False)
-    return fn(*args)
-
-
 class SequenceMixer(nn.Module):
     """Base: `forward` runs `scan` over the tokens, and with `bidirectional` also over the reversed tokens (same
     weights), summing both; each subclass implements `scan(x [1, N, C], cu_seqlens) -> [1, N, C]`. With `recompute`
@@ -46,7 +37,7 @@ class SequenceMixer(nn.Module):
         self.bidirectional, self.recompute = bidirectional, recompute
 
     def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
-        return recompute_in_backward(self, self.mix, feat, cu_seqlens)
+        return maybe_recompute(self.mix, feat, cu_seqlens, recompute=self.recompute and self.training)
 
     def mix(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         x = feat.unsqueeze(0)
@@ -72,7 +63,8 @@ class GatedDeltaNetMixer(SequenceMixer):
         expand_v (float, Optional): V = expand_v * K. Default: 1.
         conv_size (int, Optional): short-conv width. Default: 4.
         bidirectional (bool, Optional): add a reversed-order scan. Default: `False`.
-        recompute (bool, Optional): store only the input for backward (see `recompute_in_backward`). Default: `False`.
+        recompute (bool, Optional): store only the input for backward (the backbone's `recompute="mixer"`).
+            Default: `False`.
         backend (Backend, Optional): kernel of the recurrence, see `pointcept_csp.ops`. Default: `"auto"`.
         decay_init (str, Optional): "fla" (A ~ U(0, 16)) or "mamba2" (A ~ U(1, 16)). Default: `"fla"`.
         long_memory_tokens (float, Optional): expected tokens per sample; sizes the long-memory heads
@@ -174,7 +166,7 @@ class Mamba2Mixer(SequenceMixer):
         channels (int): C. state_size (int, Optional): N. Default: 64. head_dim (int, Optional): P. Default: 32.
         expand (int, Optional): inner width = expand * C, split into heads of P. Default: 2.
         conv_size (int, Optional): Default: 4. bidirectional (bool, Optional): Default: `False`.
-        recompute (bool, Optional): see `recompute_in_backward`. Default: `False`.
+        recompute (bool, Optional): store only the input for backward. Default: `False`.
         backend (Backend, Optional): Default: `"auto"`.
         decay_init, long_memory_tokens, long_memory_fraction: as `GatedDeltaNetMixer`. Default: "mamba2", None, 0.25.
     """
@@ -249,7 +241,7 @@ class PatchAttentionMixer(nn.Module):
 
     Args:
         channels (int): C. num_heads (int): H. patch_size (int): tokens per patch. Default: 1024.
-        recompute (bool, Optional): see `recompute_in_backward`. Default: `False` (as PTv3).
+        recompute (bool, Optional): store only the input for backward. Default: `False` (as PTv3).
     """
 
     def __init__(
@@ -270,7 +262,7 @@ class PatchAttentionMixer(nn.Module):
         self.proj = nn.Linear(channels, channels, **dd)
 
     def forward(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None = None) -> torch.Tensor:
-        return recompute_in_backward(self, self.attend, feat, cu_seqlens)
+        return maybe_recompute(self.attend, feat, cu_seqlens, recompute=self.recompute and self.training)
 
     def attend(self, feat: torch.Tensor, cu_seqlens: torch.Tensor | None) -> torch.Tensor:
         T, C = feat.shape

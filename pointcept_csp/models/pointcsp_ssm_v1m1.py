@@ -16,7 +16,6 @@ from functools import partial
 import torch
 import torch.nn as nn
 from addict import Dict
-from torch.utils.checkpoint import checkpoint
 
 from .. import host
 from ..ops import Backend
@@ -24,6 +23,7 @@ from .hierarchy import Level, input_level
 from .layers import MLP, DropPath, LayerScale, init_linear
 from .mixers import build_mixer
 from .pooling import GridPooling, GridUnpooling
+from .recompute import maybe_recompute
 from .serialization import ORDERS, offset_to_batch
 from .sparse_conv import SubMConv3d
 
@@ -106,10 +106,8 @@ class Stage(nn.Module):
         cu_seqlens = None if cross_sample else level.cu_seqlens
         for i, block in enumerate(self.blocks):
             order, inverse = level.order(self.orders[i % len(self.orders)], shuffle)
-            if self.recompute_blocks and self.training and torch.is_grad_enabled():
-                feat = checkpoint(block, feat, level, order, inverse, cu_seqlens, use_reentrant=False)
-            else:
-                feat = block(feat, level, order, inverse, cu_seqlens)
+            recompute = self.recompute_blocks and self.training
+            feat = maybe_recompute(block, feat, level, order, inverse, cu_seqlens, recompute=recompute)
         return feat
 
 
@@ -260,9 +258,7 @@ class PointCSPSSM(nn.Module):
     def recomputed(self, module: nn.Module):
         """`module`, or with recompute="block" in a training step, `module` keeping only its inputs for backward
         (the pooling and unpooling between stages; the stages' blocks do the same themselves)."""
-        if self.recompute == "block" and self.training and torch.is_grad_enabled():
-            return partial(checkpoint, module, use_reentrant=False)
-        return module
+        return partial(maybe_recompute, module, recompute=self.recompute == "block" and self.training)
 
     def forward(self, data_dict: dict, cross_sample: bool | None = None) -> Dict:
         cross_sample = self.cross_sample if cross_sample is None else cross_sample

@@ -159,7 +159,7 @@ class PointCSP(nn.Module):
         glob = View(data_dict, "global", self.num_global_view)
         with torch.no_grad():
             t_out = self.teacher.backbone(glob.input, cross_sample=self.cross_sample)
-            t_logits = in_chunks(self.teacher.head, point_features(t_out), self.head_chunk, recompute=False)
+            t_logits = in_chunks(self.teacher.head, point_features(t_out), self.head_chunk)
             del t_out
             batch_center = t_logits.mean(0, keepdim=True)
             targets = teacher_targets(t_logits, self.teacher_temp, self.center, self.centering, inplace=True)
