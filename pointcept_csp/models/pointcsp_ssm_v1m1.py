@@ -19,6 +19,7 @@ from addict import Dict
 
 from .. import host
 from ..ops import Backend
+from ..ops.permute import permute_rows
 from .hierarchy import Level, input_level
 from .layers import MLP, DropPath, LayerScale, init_linear
 from .mixers import build_mixer
@@ -76,7 +77,7 @@ class Block(nn.Module):
     ) -> torch.Tensor:
         if self.cpe is not None:
             feat = feat + self.ls_cpe(self.cpe(self.cpe_conv(feat, level.grid)))
-        mixed = self.mixer(self.norm1(feat)[order], cu_seqlens)[inverse]
+        mixed = permute_rows(self.mixer(permute_rows(self.norm1(feat), order, inverse), cu_seqlens), inverse, order)
         feat = feat + self.drop_path(self.ls_mixer(mixed), level.batch)
         return feat + self.drop_path(self.ls_mlp(self.mlp(self.norm2(feat))), level.batch)
 
@@ -283,7 +284,7 @@ class PointCSPSSM(nn.Module):
             x = stage(self.recomputed(unpool)(x, level.feat, level.cluster), level, cross_sample, shuffle)
         offset = data_dict["offset"]
         return Dict(
-            feat=x[dedup],
+            feat=x.index_select(0, dedup),
             coord=data_dict["coord"],
             grid_coord=grid_coord,
             batch=offset_to_batch(offset),

@@ -50,4 +50,4 @@ class GridUnpooling(nn.Module):
         self.proj_skip = nn.Sequential(nn.Linear(skip_channels, out_channels), nn.LayerNorm(out_channels), nn.GELU())
 
     def forward(self, parent_feat: torch.Tensor, skip_feat: torch.Tensor, cluster: torch.Tensor) -> torch.Tensor:
-        return self.proj(parent_feat)[cluster] + self.proj_skip(skip_feat)
+        return self.proj(parent_feat).index_select(0, cluster) + self.proj_skip(skip_feat)

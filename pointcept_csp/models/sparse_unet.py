@@ -74,7 +74,7 @@ class SparseUNet(nn.Module):
         x = levels[-1].feat
         for unpool, block, level in zip(self.up, self.dec, reversed(levels[:-1])):
             x = block(unpool(x, level.feat, level.cluster), level.grid)
-        return x[dedup]
+        return x.index_select(0, dedup)
 
 
 @host.MODELS.register_module("SpUNet-native-v1m1-test")

@@ -135,7 +135,7 @@ class _SubmanifoldConv(torch.autograd.Function):
                 if dst is None:
                     out += (feat @ weight[k]).to(acc)
                 else:
-                    out.index_add_(0, dst, (feat[src] @ weight[k]).to(acc))
+                    out.index_add_(0, dst, (feat.index_select(0, src) @ weight[k]).to(acc))
         ctx.save_for_backward(feat, weight)
         ctx.pairs = pairs
         return out.to(dtype)
@@ -150,14 +150,14 @@ class _SubmanifoldConv(torch.autograd.Function):
         grad_weight = weight.new_zeros(weight.shape, dtype=acc) if ctx.needs_input_grad[1] else None
         with torch.autocast(feat.device.type, enabled=False):
             for k, dst, src in ctx.pairs.pairs:
-                g = grad_out if dst is None else grad_out[dst]
+                g = grad_out if dst is None else grad_out.index_select(0, dst)
                 if grad_feat is not None:
                     if dst is None:
                         grad_feat += (g @ weight[k].t()).to(acc)
                     else:
                         grad_feat.index_add_(0, src, (g @ weight[k].t()).to(acc))
                 if grad_weight is not None:
-                    grad_weight[k] = (feat if dst is None else feat[src]).t() @ g
+                    grad_weight[k] = (feat if dst is None else feat.index_select(0, src)).t() @ g
         return (
             None if grad_feat is None else grad_feat.to(feat_dtype),
             None if grad_weight is None else grad_weight.to(weight_dtype),
