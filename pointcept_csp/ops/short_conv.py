@@ -16,6 +16,42 @@ def _activation(name: str | None):
     return _ACTIVATIONS[name]
 
 
+class _CausalDepthwise(torch.autograd.Function):
+    """y_t = sum_{i<W} w[:, i] * x_{t-W+1+i} over rows `x [T, D]`, zeros before t = 0: W shifted multiply-adds in the
+    tokens' own row-major layout. `F.conv1d` needs channels-first copies in and out, and the transposed result made
+    every later elementwise op and reduction over a head's channels stride through memory (1.4-1.6x slower for
+    conv + SiLU + L2 norm, forward and backward, docs/benchmarks.md)."""
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        T, width = x.shape[0], weight.shape[1]
+        ctx.weight_dtype = weight.dtype
+        weight = weight.to(x.dtype)  # as conv1d under autocast: the conv runs in the activations' dtype
+        padded = F.pad(x, (0, 0, width - 1, 0)).contiguous()  # [T + W - 1, D]
+        y = padded[width - 1 :] * weight[:, width - 1]
+        for i in range(width - 1):
+            y.addcmul_(padded[i : i + T], weight[:, i])
+        ctx.save_for_backward(padded, weight)
+        return y
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        padded, weight = ctx.saved_tensors
+        T, width = grad.shape[0], weight.shape[1]
+        grad = grad.contiguous()
+        # dL/dx_s = sum_i w[:, i] * grad_{s+W-1-i}
+        grad_padded = F.pad(grad, (0, 0, 0, width - 1))
+        grad_x = grad * weight[:, width - 1]
+        for i in range(width - 1):
+            grad_x.addcmul_(grad_padded[width - 1 - i : width - 1 - i + T], weight[:, i])
+        # dL/dw[:, i] = sum_t x_{t-W+1+i} * grad_t, all taps through one strided view [T, W, D] of the padded input
+        D = padded.shape[1]
+        windows = padded.as_strided((T, width, D), (D, D, 1))
+        grad_weight = torch.einsum("twd,td->dw", windows, grad)
+        return grad_x, grad_weight.to(ctx.weight_dtype)
+
+
 def short_conv(
     x: torch.Tensor,
     weight: torch.Tensor,
@@ -42,8 +78,10 @@ def short_conv(
         raise ValueError(f"weight must be [D={Dim}, W], got {tuple(weight.shape)}")
     bounds = check_cu_seqlens(cu_seqlens, T)
     # one causal depthwise conv over all tokens as a single sequence ...
-    y = F.conv1d(F.pad(x[0].t()[None], (width - 1, 0)), weight[:, None, :], bias, groups=Dim)[0].t()
-    if len(bounds) > 2:
+    y = _CausalDepthwise.apply(x[0], weight)
+    if bias is not None:
+        y = y + bias
+    if len(bounds) > 2 and width > 1:
         # ... then the first width-1 tokens of every later sequence, whose taps crossed its start, computed again
         rows = torch.tensor(
             [t for start, end in zip(bounds[1:-1], bounds[2:]) for t in range(start, min(start + width - 1, end))],
