@@ -17,37 +17,35 @@ def _activation(name: str | None):
 
 
 class _CausalDepthwise(torch.autograd.Function):
-    """y_t = sum_{i<W} w[:, i] * x_{t-W+1+i} over rows `x [T, D]`, zeros before t = 0: W shifted multiply-adds in the
-    tokens' own row-major layout. `F.conv1d` needs channels-first copies in and out, and the transposed result made
-    every later elementwise op and reduction over a head's channels stride through memory (1.4-1.6x slower for
-    conv + SiLU + L2 norm, forward and backward, docs/benchmarks.md)."""
+    """y_t = sum_{lag<W} w[:, W-1-lag] * x_{t-lag} over rows `x [T, D]`, zeros before t = 0: W shifted multiply-adds in
+    the tokens' own row-major layout, reading x where it lies (a column slice of the fused projections). `F.conv1d`
+    needs channels-first copies in and out, and its transposed result made every later elementwise op and reduction
+    over a head's channels stride through memory (1.4-1.6x slower for conv + SiLU + L2 norm, forward and backward)."""
 
     @staticmethod
     def forward(ctx, x, weight):
         T, width = x.shape[0], weight.shape[1]
         ctx.weight_dtype = weight.dtype
         weight = weight.to(x.dtype)  # as conv1d under autocast: the conv runs in the activations' dtype
-        padded = F.pad(x, (0, 0, width - 1, 0)).contiguous()  # [T + W - 1, D]
-        y = padded[width - 1 :] * weight[:, width - 1]
-        for i in range(width - 1):
-            y.addcmul_(padded[i : i + T], weight[:, i])
-        ctx.save_for_backward(padded, weight)
+        y = x * weight[:, width - 1]
+        for lag in range(1, min(width, T)):
+            y[lag:].addcmul_(x[: T - lag], weight[:, width - 1 - lag])
+        ctx.save_for_backward(x, weight)
         return y
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, grad):
-        padded, weight = ctx.saved_tensors
-        T, width = grad.shape[0], weight.shape[1]
-        grad = grad.contiguous()
-        # dL/dx_s = sum_i w[:, i] * grad_{s+W-1-i}
-        grad_padded = F.pad(grad, (0, 0, 0, width - 1))
+        x, weight = ctx.saved_tensors
+        T, width = x.shape[0], weight.shape[1]
+        # dL/dx_s = sum_lag w[:, W-1-lag] * grad_{s+lag};  dL/dw[:, W-1-lag] = sum_t x_{t-lag} * grad_t
         grad_x = grad * weight[:, width - 1]
-        for i in range(width - 1):
-            grad_x.addcmul_(grad_padded[width - 1 - i : width - 1 - i + T], weight[:, i])
-        # dL/dw[:, i] = sum_t x_{t-W+1+i} * grad_t (a loop over taps: 3-4x faster than one einsum over [T, W, D])
-        grad_weight = torch.stack([(padded[i : i + T] * grad).sum(0) for i in range(width)], 1)
-        return grad_x, grad_weight.to(ctx.weight_dtype)
+        grad_weight = weight.new_zeros(width, weight.shape[0])
+        grad_weight[width - 1] = (x * grad).sum(0)
+        for lag in range(1, min(width, T)):
+            grad_x[: T - lag].addcmul_(grad[lag:], weight[:, width - 1 - lag])
+            grad_weight[width - 1 - lag] = (x[: T - lag] * grad[lag:]).sum(0)
+        return grad_x, grad_weight.t().to(ctx.weight_dtype)
 
 
 def short_conv(
