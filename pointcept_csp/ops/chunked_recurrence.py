@@ -149,7 +149,7 @@ def chunk_recurrence(
     layout = chunk_layout(bounds, chunk_size, q.device)
 
     def chunks(x):  # [1, T, H, ...] -> [NC, H, C, ...]
-        x = to_chunks(x[0].to(compute), layout)
+        x = to_chunks(x.squeeze(0).to(compute), layout)  # squeeze, not x[0]: its backward is a view, not a copy
         return (x.movedim(2, 1) if x.dim() == 4 else x.transpose(1, 2)).contiguous()  # bmm operands, copied once
 
     qc, kc, vc, gc = chunks(q), chunks(k), chunks(v), chunks(g)
@@ -161,12 +161,14 @@ def chunk_recurrence(
         return initial_state[layout.seq_of_chunk[c]].to(compute) if initial_state is not None else zero
 
     zero = qc.new_zeros(H, K, V)
+    # blocks as one split per operand: its backward is one concatenation, where slicing each block would cost a
+    # zero-filled full-size gradient per block and operand
+    starts = range(0, layout.num_chunks, block_chunks)
+    operands = (x.split(block_chunks) if x is not None else [None] * len(starts) for x in (qc, kc, vc, gc, bc))
     carry, outputs, finals = None, [], []
-    for start in range(0, layout.num_chunks, block_chunks):
-        stop = min(start + block_chunks, layout.num_chunks)
-        p = _prepare_block(
-            qc[start:stop], kc[start:stop], vc[start:stop], gc[start:stop], _block(bc, start, stop), scale
-        )
+    for start, qb, kb, vb, gb, bb in zip(starts, *operands):
+        stop = start + qb.shape[0]
+        p = _prepare_block(qb, kb, vb, gb, bb, scale)
         entry_chunks = tuple(c - start for c in range(start + 1, stop) if layout.starts_seq[c])
         entries = torch.stack([entry_state(start + c) for c in entry_chunks]) if entry_chunks else None
         first = entry_state(start) if layout.starts_seq[start] else carry
@@ -181,7 +183,3 @@ def chunk_recurrence(
     o = from_chunks(torch.cat(outputs).transpose(1, 2), layout).to(dtype).unsqueeze(0)
     final = torch.cat(finals).to(dtype) if output_final_state else None
     return o, final
-
-
-def _block(x: torch.Tensor | None, start: int, stop: int) -> torch.Tensor | None:
-    return x[start:stop] if x is not None else None

@@ -74,7 +74,7 @@ def short_conv(
         raise ValueError(f"weight must be [D={Dim}, W], got {tuple(weight.shape)}")
     bounds = check_cu_seqlens(cu_seqlens, T)
     # one causal depthwise conv over all tokens as a single sequence ...
-    y = _CausalDepthwise.apply(x[0], weight)
+    y = _CausalDepthwise.apply(x.squeeze(0), weight)
     if bias is not None:
         y = y + bias
     if len(bounds) > 2 and width > 1:
