@@ -13,13 +13,9 @@ import torch.nn.functional as F
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
+from ..ops.norms import gated_rms_norm, l2_normalize
 from .layers import RMSNorm, decay_parameters, trunc_normal_
 from .recompute import maybe_recompute
-
-
-def l2_normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """x / max(||x||, eps) over the last dim (`F.normalize`, in fewer passes over x)."""
-    return x * torch.rsqrt((x * x).sum(-1, keepdim=True).clamp_min(eps * eps))
 
 
 def flip_cu_seqlens(cu_seqlens: torch.Tensor | None, total: int) -> torch.Tensor | None:
@@ -145,17 +141,21 @@ class GatedDeltaNetMixer(SequenceMixer):
             [2 * H * K + H * V, H * V, H, H], dim=-1
         )
         qkv = short_conv(qkv, torch.cat([self.q_conv, self.k_conv, self.v_conv]), cu_seqlens=cu_seqlens)
-        q, k, v = qkv.split([H * K, H * K, H * V], dim=-1)
+        qk, v = qkv.split([2 * H * K, H * V], dim=-1)
+        q, k = l2_normalize(qk.view(1, T, 2 * H, K)).split(H, dim=2)  # q and k normalised in one pass
         o, _ = gated_delta_rule(
-            l2_normalize(q.view(1, T, H, K)),
-            l2_normalize(k.view(1, T, H, K)),
+            q,
+            k,
             v.reshape(1, T, H, V),
             self.decay_from_logits(a).to(x.dtype),
             b.sigmoid(),
             cu_seqlens=cu_seqlens,
             backend=self.backend,
         )
-        return self.o_proj((self.o_norm(o) * F.silu(gate.reshape(1, T, H, V))).reshape(1, T, H * V))
+        gated = gated_rms_norm(
+            o, gate.reshape(1, T, H, V), self.o_norm.weight, self.o_norm.eps
+        )  # RMSNorm(o) SiLU(gate)
+        return self.o_proj(gated.reshape(1, T, H * V))
 
 
 class Mamba2Mixer(SequenceMixer):

@@ -20,6 +20,7 @@ def gated_delta_rule_fla(
     """Same arguments and returns as `gated_delta_rule_reference`; fla uses the identical packed layout."""
     from fla.ops.gated_delta_rule import chunk_gated_delta_rule
 
+    q, k, v = (x.contiguous() for x in (q, k, v))  # the mixer passes column slices of its fused projections
     o, final = chunk_gated_delta_rule(
         q,
         k,

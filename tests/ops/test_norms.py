@@ -1,0 +1,55 @@
+"""The mixer's tiled normalisations against their autograd formulas: values and every gradient, across tile edges,
+on column slices (as the mixer passes them), with a clamped zero row."""
+
+import pytest
+import torch
+
+from pointcept_csp.ops import norms
+from pointcept_csp.ops.norms import gated_rms_norm, gated_rms_norm_reference, l2_normalize, l2_normalize_reference
+from tests._utils import assert_close
+
+
+@pytest.fixture(params=[3, 4096], ids=["tiles-of-3", "one-tile"])
+def tile(request, monkeypatch):
+    monkeypatch.setattr(norms, "TILE_TOKENS", request.param)
+
+
+def grads(out, inputs, upstream):
+    return torch.autograd.grad((out * upstream).sum(), inputs)
+
+
+def test_l2_normalize_matches_autograd_formula(tile):
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(1, 10, 12, dtype=torch.float64, generator=g)
+    base[0, 4, 2:6] = 1e-14  # one head of one token has a norm below eps: clamped there
+    x = base[..., 2:10].view(1, 10, 2, 4).requires_grad_()  # a column slice, not contiguous
+    upstream = torch.randn(1, 10, 2, 4, dtype=torch.float64, generator=g)
+    out, ref = l2_normalize(x), l2_normalize_reference(x)
+    assert_close("y", out, ref, atol=1e-14)
+    assert_close("norms", out.norm(dim=-1)[0, torch.arange(10) != 4], torch.ones(9, 2, dtype=torch.float64), atol=1e-14)
+    assert_close("dx", grads(out, x, upstream)[0], grads(ref, x, upstream)[0], atol=1e-12)
+
+
+def test_gated_rms_norm_matches_autograd_formula(tile):
+    g = torch.Generator().manual_seed(1)
+    base = torch.randn(1, 11, 20, dtype=torch.float64, generator=g)
+    x = base[..., :8].view(1, 11, 2, 4).requires_grad_()
+    gate = base[..., 12:20].view(1, 11, 2, 4).requires_grad_()
+    weight = torch.randn(4, dtype=torch.float64, generator=g, requires_grad=True)
+    upstream = torch.randn(1, 11, 2, 4, dtype=torch.float64, generator=g)
+    out, ref = gated_rms_norm(x, gate, weight, 1e-6), gated_rms_norm_reference(x, gate, weight, 1e-6)
+    assert_close("y", out, ref, atol=1e-14)
+    for name, a, b in zip(
+        ("dx", "dgate", "dweight"), grads(out, (x, gate, weight), upstream), grads(ref, (x, gate, weight), upstream)
+    ):
+        assert_close(name, a, b, atol=1e-12)
+
+
+def test_norms_reject_unpacked_or_mismatched_inputs():
+    with pytest.raises(ValueError, match=r"packed as \[1, T, \.\.\., K\]"):
+        l2_normalize(torch.randn(5, 4))
+    x = torch.randn(1, 5, 2, 4)
+    with pytest.raises(ValueError, match="weight"):
+        gated_rms_norm(x, torch.randn(1, 5, 2, 3), torch.ones(4), 1e-6)
+    with pytest.raises(ValueError, match="weight"):
+        gated_rms_norm(x, x, torch.ones(3), 1e-6)
