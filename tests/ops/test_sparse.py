@@ -30,12 +30,19 @@ def random_cells(n_per_sample, extent=6, seed=0):
     return torch.cat(grids), torch.cat(batches)
 
 
-def test_submanifold_conv_matches_brute_force_with_gradients():
+@pytest.mark.parametrize("tile_rows", [None, 7, 1], ids=["one-tile", "tiles-of-7", "tiles-of-1"])
+def test_submanifold_conv_matches_brute_force_with_gradients(tile_rows):
     grid, batch = random_cells([40, 25])
     feat = torch.randn(len(grid), 4, dtype=torch.float64, requires_grad=True)
     weight = torch.randn(27, 4, 3, dtype=torch.float64, requires_grad=True)
     bias = torch.randn(3, dtype=torch.float64, requires_grad=True)
-    out = submanifold_conv(feat, weight, offset_pairs(neighbor_map(grid, batch)), bias)
+    pairs = offset_pairs(neighbor_map(grid, batch), tile_rows)
+    if tile_rows is not None:  # every connection once, in tiles of output rows
+        tiles = [(k, dst) for k, dst, _ in pairs.pairs if dst is not None]
+        assert max(len(dst) for _, dst in tiles) <= tile_rows
+        assert all(int(dst.max()) // tile_rows == int(dst.min()) // tile_rows for _, dst in tiles)
+        assert sum(len(dst) for _, dst in tiles) == int((neighbor_map(grid, batch) >= 0).sum()) - len(grid)
+    out = submanifold_conv(feat, weight, pairs, bias)
     ref = submanifold_conv_reference(feat, weight, grid, batch, bias)
     assert_close("out", out, ref, atol=1e-12)
     dy = torch.randn_like(out)
@@ -99,6 +106,12 @@ def test_conv_module_shares_one_neighbour_map_per_grid_and_matches_brute_force()
     ref = submanifold_conv_reference(feat, convs[0].weight, grid, batch, convs[0].bias)
     ref = submanifold_conv_reference(ref, convs[1].weight, grid, batch, convs[1].bias)
     assert_close("two convs", out, ref, atol=1e-12)
+
+
+def test_offset_pairs_rejects_bad_tile_rows():
+    grid, batch = random_cells([10])
+    with pytest.raises(ValueError, match="tile_rows must be a positive number of rows, got 0"):
+        offset_pairs(neighbor_map(grid, batch), 0)
 
 
 def test_conv_backend_is_checked():
