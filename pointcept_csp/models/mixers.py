@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from ..ops import Backend, gated_delta_rule, short_conv, ssd
 from ..ops.layout import check_cu_seqlens, chunk_layout, from_chunks, to_chunks
-from ..ops.norms import gated_rms_norm, l2_normalize
+from ..ops.norms import l2_normalize
 from .layers import RMSNorm, decay_parameters, trunc_normal_
 from .recompute import maybe_recompute
 
@@ -152,10 +152,7 @@ class GatedDeltaNetMixer(SequenceMixer):
             cu_seqlens=cu_seqlens,
             backend=self.backend,
         )
-        gated = gated_rms_norm(
-            o, gate.reshape(1, T, H, V), self.o_norm.weight, self.o_norm.eps
-        )  # RMSNorm(o) SiLU(gate)
-        return self.o_proj(gated.reshape(1, T, H * V))
+        return self.o_proj((self.o_norm(o) * F.silu(gate.reshape(1, T, H, V))).reshape(1, T, H * V))
 
 
 class Mamba2Mixer(SequenceMixer):
