@@ -2,8 +2,9 @@
 
 Written with autograd it is 4 passes over full-size `[T, H, K]` tensors in forward and about as many in backward, each
 leaving a full-size temporary; at 64k tokens those no longer fit in cache, and these per-head element-wise passes grew
-fastest with the batch in a training step (11-27x for 8x the tokens, tools/bench/profile_step.py). Here every
-temporary is one tile (`TILE_TOKENS`): 0.65-0.89x the time of the autograd formula (tools/bench/bench_cpu_paths.py).
+fastest with the batch in a training step (11-27x for 8x the tokens; docs/benchmarks.md, second round). Here the
+backward's temporaries are one tile (`TILE_TOKENS`) each: 0.61-0.82x the time of the autograd formula at 8k-64k
+tokens (tools/bench/bench_cpu_paths.py).
 The same treatment of the output's RMSNorm(o) * SiLU(gate) measured no faster inside the mixer, so it stays plain.
 `l2_normalize_reference` is the autograd formula, the ground truth of the tests.
 """
@@ -28,12 +29,10 @@ class _L2Normalize(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, eps):
-        y = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+        norm = torch.linalg.vector_norm(x, dim=-1, keepdim=True)  # one pass, no full-size temporary
         clamped = norm < eps
         inv = norm.clamp_min_(eps).reciprocal_()
-        for a, b in _tiles(x.shape[1]):
-            torch.mul(x[:, a:b], inv[:, a:b], out=y[:, a:b])
+        y = x * inv
         ctx.save_for_backward(y, inv, clamped)
         return y
 
@@ -50,7 +49,7 @@ class _L2Normalize(torch.autograd.Function):
 
 
 def l2_normalize(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """x / max(||x||, eps) over the last dim of `x [1, T, ..., K]`, tiled over T."""
+    """x / max(||x||, eps) over the last dim of `x [1, T, ..., K]` (backward tiled over T)."""
     if x.dim() < 3 or x.shape[0] != 1:
         raise ValueError(f"x must be packed as [1, T, ..., K], got {tuple(x.shape)}")
     return _L2Normalize.apply(x, eps)
