@@ -1,8 +1,8 @@
 """Reordering the rows of a token tensor by a permutation (a serialization order and its inverse).
 
 `x[order]` is advanced indexing: on CPU it copies element by element and its backward is an accumulating
-`index_put_`, together 5-10x slower than `index_select` at 64k tokens (docs/benchmarks.md). A permutation needs no
-accumulation at all: the gradient of `x[order]` is `grad[inverse]`, one more gather.
+`index_put_`; forward and backward together take 1.2-2.7x as long as here (tools/bench/bench_cpu_paths.py). A
+permutation needs no accumulation at all: the gradient of `x[order]` is `grad[inverse]`, one more gather.
 """
 
 from __future__ import annotations
