@@ -10,6 +10,10 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
+from tests import triton_interpreter  # noqa: E402
+
+triton_interpreter.enable(cuda=torch.cuda.is_available())  # before any test imports fla
+
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
 
 

@@ -60,7 +60,8 @@ class LayerScale(nn.Module):
 
 
 class RMSNorm(nn.Module):
-    """x / rms(x) * weight over the last dimension (Zhang & Sennrich, arXiv:1910.07467)."""
+    """x / rms(x) * weight over the last dimension (Zhang & Sennrich, arXiv:1910.07467). The rms is taken in float32:
+    under half-precision autocast its backward, (mean x^2 + eps)^(-3/2), overflowed fp16 to inf."""
 
     def __init__(self, dim: int, eps: float = 1e-6, device=None, dtype=None) -> None:
         super().__init__()
@@ -68,7 +69,8 @@ class RMSNorm(nn.Module):
         self.weight = nn.Parameter(torch.ones(dim, device=device, dtype=dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps) * self.weight
+        x32 = x.float()
+        return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + self.eps)).type_as(x) * self.weight
 
 
 class MLP(nn.Module):

@@ -2,18 +2,22 @@
 
 spconv keeps a 3-D kernel as `[C_out, k, k, k, C_in]` with the kernel axes in (x, y, z) order: our
 `[K^3, C_in, C_out]` with K^3 in `kernel_offsets` order (lexicographic dx, dy, dz), reshaped and transposed. Checked
-against the native conv on spconv 2.3.8's CPU build with one thread (max error 2e-6, fp32), and on CUDA by
-`tests/ops/test_sparse.py` where a GPU and spconv exist. Never on the CPU in the package: spconv's CPU build was
-measured to give wrong outputs with more than one thread, and its backward needs CUDA.
+against the native conv on spconv's CPU build with one thread by `tests/ops/test_spconv_cpu.py` on every CI run
+(values, input, weight and bias gradients, whole backbones), and on CUDA by `tests/ops/test_sparse.py` where a GPU and
+spconv exist. The package never runs spconv on CPU tensors by itself: its CPU build was measured to give wrong outputs
+with more than one thread, and its backward asks for a CUDA stream. The test-only switch `POINTCEPT_CSP_SPCONV_CPU=1`
+lets the named backend take CPU tensors when torch runs one thread (the tests answer the stream query themselves).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 
 import torch
 
 CONV_BACKENDS = ("auto", "torch", "spconv")
+CPU_SWITCH = "POINTCEPT_CSP_SPCONV_CPU"
 
 
 def has_spconv() -> bool:
@@ -30,10 +34,15 @@ def resolve_conv_backend(backend: str, feat: torch.Tensor) -> str:
     if backend == "spconv":
         if not has_spconv():
             raise RuntimeError("conv backend 'spconv' needs the package spconv-cu120: pip install -e .[cu120]")
-        if not feat.is_cuda:
+        if not feat.is_cuda and os.environ.get(CPU_SWITCH) != "1":
             raise RuntimeError(
                 f"conv backend 'spconv' runs on CUDA tensors only, got a tensor on {feat.device}; "
-                "use 'torch' on the CPU"
+                f"use 'torch' on the CPU ({CPU_SWITCH}=1 lets tests run spconv's CPU build)"
+            )
+        if not feat.is_cuda and torch.get_num_threads() != 1:
+            raise RuntimeError(
+                f"spconv's CPU build gives wrong results with more than one thread: expected "
+                f"torch.get_num_threads() == 1 under {CPU_SWITCH}=1, got {torch.get_num_threads()}"
             )
     return backend
 

@@ -131,25 +131,6 @@ def spconv_case(device):
     return grid.to(device), batch.to(device), feat, weight, bias
 
 
-@requires_spconv
-def test_spconv_forward_matches_native_on_one_cpu_thread():
-    """spconv's CPU build is right with one thread (forward only); this pins the weight layout without a GPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        grid, batch, feat, weight, bias = spconv_case("cpu")
-        base = SparseGrid(grid, batch).spconv_base(feat)
-        with torch.no_grad():
-            out = submanifold_conv_spconv(feat, weight, base, bias)
-            again = submanifold_conv_spconv(feat, weight, base, bias)  # reuses the index pairs of the first call
-            ref = submanifold_conv(feat, weight, offset_pairs(neighbor_map(grid, batch)), bias)
-        assert list(base.indice_dict) == ["subm3"]
-        assert_close("spconv cpu", out, ref, atol=1e-4, rtol=1e-4)
-        assert_close("spconv cpu, cached pairs", again, ref, atol=1e-4, rtol=1e-4)
-    finally:
-        torch.set_num_threads(threads)
-
-
 @requires_cuda
 @requires_spconv
 def test_spconv_matches_native_on_cuda_with_gradients():

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import torch
 
+from ..backend import kernel_dtype
+
 
 def ssd_fla(x, dt, A, B, C, *, D=None, initial_state=None, output_final_state=False, cu_seqlens=None):
-    """Same arguments and returns as `ssd_reference`, through fla's scalar-gated linear attention."""
+    """Same arguments and returns as `ssd_reference`, through fla's scalar-gated linear attention: q = C, k = B,
+    v = dt x, g = dt A (float32), scale 1; fla's state `[K, V]` is ours `[P, N]` transposed."""
     from fla.ops.simple_gla import chunk_simple_gla
 
     heads_per_group = x.shape[2] // B.shape[2]
-    keys = B.repeat_interleave(heads_per_group, dim=2)
-    queries = C.repeat_interleave(heads_per_group, dim=2)
+    dtype = kernel_dtype(x, dt, B, C)
+    keys = B.repeat_interleave(heads_per_group, dim=2).to(dtype)
+    queries = C.repeat_interleave(heads_per_group, dim=2).to(dtype)
     init = initial_state.transpose(-1, -2).contiguous() if initial_state is not None else None
     y, final = chunk_simple_gla(
         queries,
         keys,
-        x * dt[..., None],
-        g=dt * A,
+        (x * dt[..., None]).to(dtype),
+        g=(dt * A).float(),
         scale=1.0,
         initial_state=init,
         output_final_state=output_final_state,
