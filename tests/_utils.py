@@ -20,8 +20,10 @@ def requires_cuda(test):
 
 
 def relative_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
-    """||actual - expected|| / ||expected|| (for fp32/TF32 GPU kernels against a reference)."""
-    return ((actual.double() - expected.double()).norm() / expected.double().norm().clamp_min(1e-30)).item()
+    """||actual - expected|| / ||expected|| (for GPU kernels against a reference), on the CPU in float64 whatever
+    device each tensor is on."""
+    actual, expected = actual.detach().cpu().double(), expected.detach().cpu().double()
+    return ((actual - expected).norm() / expected.norm().clamp_min(1e-30)).item()
 
 
 def assert_close(name: str, actual: torch.Tensor, expected: torch.Tensor, atol: float, rtol: float = 0.0) -> None:

@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 PYVER=${PYVER:-3.12}
-PACKAGES="fla-core==0.6.0 flash-linear-attention==0.6.0 addict==2.4.0 tensorboardX==2.6.5"
+PACKAGES="fla-core==0.6.0 addict==2.4.0 tensorboardX==2.6.5"
 if [ "${1:-}" != "--no-spconv" ]; then
   # spconv 2.3.8 pins cumm < 0.8; pccm, ccimport, fire, termcolor and lark are its pure-Python needs
   PACKAGES="$PACKAGES spconv-cu126==2.3.8 cumm-cu126==0.7.11 pccm==0.4.16 ccimport==0.4.4 fire==0.7.1 termcolor lark"

@@ -10,7 +10,7 @@ Parts: env (versions, device), tests (`pytest -m requires_cuda`: fla vs torch fo
 forward and backward with final states and resets; spconv vs the native conv; backbone CUDA vs CPU; a bf16 autocast
 training step), ops (bench_ops GPU rows), backbone (training step at B = 2 / 8 / 16 dense scenes of 80k points,
 CSP vs independent vs patch attention, bf16), pretrain (the ScanNet recipe at full width on dense procedural rooms),
-reach (the CSP reach report on the pre-trained checkpoint, when tools/csp_reach.py exists).
+reach (the CSP reach report on the pre-trained checkpoint, when tools/studies/csp_reach.py exists).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def part_commands(args, py: str) -> dict[str, list[list[str]]]:
         reach=[
             [
                 py,
-                "tools/csp_reach.py",
+                "tools/studies/csp_reach.py",
                 "--config-file",
                 PRETRAIN_CFG,
                 "--weight",
@@ -106,8 +106,8 @@ def dry_run(args, py: str) -> int:
     for part in args.only:
         for cmd in commands[part]:
             script = next((c for c in cmd[1:] if c.endswith(".py")), None)
-            if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "csp_reach.py")):
-                print("reach: tools/csp_reach.py does not exist yet; the part will be skipped")
+            if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "studies", "csp_reach.py")):
+                print("reach: tools/studies/csp_reach.py does not exist yet; the part will be skipped")
                 break
             if script and not os.path.exists(os.path.join(ROOT, script)):
                 problems.append(f"{part}: {script} is missing")
@@ -292,13 +292,16 @@ def main():
     import torch
 
     if not torch.cuda.is_available():
-        sys.exit("gpu_check: no CUDA device is visible (use --dry-run to check the script on a CPU machine)")
+        sys.exit(
+            f"gpu_check: no CUDA device is visible to {sys.executable} (torch {torch.__version__}); on a CUDA machine "
+            "set PYTHON to an interpreter whose torch has CUDA (.venv holds the CPU build), or use --dry-run"
+        )
     os.makedirs(args.work, exist_ok=True)
     commands = part_commands(args, py)
     results, figures = {}, {}
     for part in args.only:
-        if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "csp_reach.py")):
-            results[part] = dict(part=part, status="skipped: no tools/csp_reach.py", seconds=0.0, log="")
+        if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "studies", "csp_reach.py")):
+            results[part] = dict(part=part, status="skipped: no tools/studies/csp_reach.py", seconds=0.0, log="")
         else:
             results[part] = run_part(part, commands[part], BUDGET_S[part], args.out)
         figures[part] = summarize(part, results[part], args.work)

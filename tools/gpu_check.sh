@@ -4,9 +4,10 @@
 #   sh tools/gpu_check.sh --dry-run        # anywhere: everything it would run exists and parses
 # The packages come from tools/fetch_gpu_wheels.sh (.whl/gpu-site.tar.xz, git-ignored). Without that file the check
 # runs with what the machine has, and its env line says which of fla / spconv are missing.
-# PYTHON picks the interpreter (default python3); GPU_CHECK_SITE the folder the packages unpack to.
+# PYTHON picks the interpreter (default: .venv/bin/python where the README's commands made it, else python3);
+# GPU_CHECK_SITE the folder the packages unpack to.
 cd "$(dirname "$0")/.." || exit 1
-PY=${PYTHON:-python3}
+if [ -n "${PYTHON:-}" ]; then PY=$PYTHON; elif [ -x .venv/bin/python ]; then PY=.venv/bin/python; else PY=python3; fi
 SITE=${GPU_CHECK_SITE:-/tmp/pointcept-csp-gpu-site}
 case " $* " in
   *" --dry-run "*) ;;

@@ -19,4 +19,15 @@ if [ -n "${POINTCEPT_ROOT:-}" ]; then
     echo "$PC_REQUIREMENTS" > "$PC_STAMP"
   fi
 fi
+# the GPU adapters' tests run here too: fla's Triton kernels under Triton's interpreter (triton 3.7.1, the release
+# tests/triton_interpreter.py's work-arounds were written for and the one torch 2.13's CUDA build pins) and spconv's
+# CPU build with one thread; torch stays pinned so that pip never swaps it
+KERNEL_REQUIREMENTS="triton==3.7.1 fla-core==0.6.0 packaging einops spconv==2.3.8"
+KERNEL_STAMP="$VENV/.kernel-test-requirements"
+if [ ! -f "$KERNEL_STAMP" ] || [ "$(cat "$KERNEL_STAMP")" != "$KERNEL_REQUIREMENTS" ]; then
+  echo "[test] installing the GPU kernels' packages for their CPU tests: $KERNEL_REQUIREMENTS"
+  # shellcheck disable=SC2086
+  "$PY" -m pip install -q --disable-pip-version-check "torch==2.13.0" $KERNEL_REQUIREMENTS || exit 1
+  echo "$KERNEL_REQUIREMENTS" > "$KERNEL_STAMP"
+fi
 exec "$PY" -m pytest "$@"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import os
+import warnings
 from typing import Literal, get_args
 
 import torch
@@ -24,14 +26,49 @@ def triton_interpreted() -> bool:
     return os.environ.get("TRITON_INTERPRET") == "1"
 
 
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("+")[0].split(".")[:3] if part.isdigit())
+
+
+def hopper_triton_blocker(capability: tuple[int, int], triton_version: str, has_tilelang: bool) -> str | None:
+    """fla 0.6.0 refuses the backward of its gated kernels on Hopper (compute capability 9.x) with triton >= 3.4.0
+    and < 3.7.1, whose results there are wrong (fla issue #640), unless tilelang is installed. Seen on an H200 with
+    torch 2.11's triton 3.6.0 (2026-12-04). Returns why fla cannot train on this device, or `None`."""
+    if capability[0] != 9 or has_tilelang or not (3, 4, 0) <= _version(triton_version) < (3, 7, 1):
+        return None
+    return (
+        f"flash-linear-attention cannot train on this Hopper GPU with triton {triton_version}: triton >= 3.4.0 and "
+        "< 3.7.1 computes its gated backward wrongly there (fla issue #640); install triton >= 3.7.1 (torch 2.13's "
+        "CUDA build pins it) or tilelang"
+    )
+
+
+def fla_training_blocker(x: torch.Tensor) -> str | None:
+    """Why fla's backward cannot run for this CUDA tensor, or `None` (see `hopper_triton_blocker`)."""
+    if not x.is_cuda or importlib.util.find_spec("triton") is None:
+        return None
+    return hopper_triton_blocker(
+        torch.cuda.get_device_capability(x.device),
+        importlib.metadata.version("triton"),
+        importlib.util.find_spec("tilelang") is not None,
+    )
+
+
 def resolve_backend(backend: str, x: torch.Tensor, supported: tuple[str, ...], op: str) -> str:
     """`auto` -> the first installed GPU backend of `supported` for CUDA tensors, else `torch`; validates the rest.
-    `"fla"` takes CPU tensors only under Triton's interpreter; `auto` never picks it for them."""
+    `"fla"` takes CPU tensors only under Triton's interpreter; `auto` never picks it for them. When autograd will
+    need fla's backward on a device where fla refuses it (`fla_training_blocker`), `auto` takes the next backend and
+    warns, and a named `"fla"` raises before the forward."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    needs_backward = x.requires_grad and torch.is_grad_enabled()
+    blocker = fla_training_blocker(x) if "fla" in supported and needs_backward else None
     if backend == "auto":
         if x.is_cuda:
             for candidate in supported:
+                if candidate == "fla" and blocker is not None and has_package("fla"):
+                    warnings.warn(f"{op}: backend 'auto' skips fla: {blocker}", stacklevel=3)
+                    continue
                 if candidate != "torch" and has_package(candidate):
                     return candidate
         return "torch"
@@ -47,6 +84,8 @@ def resolve_backend(backend: str, x: torch.Tensor, supported: tuple[str, ...], o
                 "use backend='torch' on the CPU"
                 + (" (tests run fla on CPU tensors under TRITON_INTERPRET=1)" if backend == "fla" else "")
             )
+        if backend == "fla" and blocker is not None:
+            raise RuntimeError(blocker)
     return backend
 
 

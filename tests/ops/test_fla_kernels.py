@@ -10,6 +10,7 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.models.mixers import GatedDeltaNetMixer, Mamba2Mixer
 from pointcept_csp.ops import gated_delta_rule, gated_delta_rule_reference, ssd, ssd_reference
+from pointcept_csp.ops.backend import fla_training_blocker
 from tests import triton_interpreter
 from tests._utils import relative_error
 from tests.models.test_backbone import pack, scene
@@ -25,6 +26,13 @@ LENGTHS = [40, 1, 64, 70]
 # Triton's interpreter computes bf16 dots wrongly (numpy has no bf16: the op came out at 7e10 relative error, fp16 at
 # 6e-4), so autocast on CPU tensors uses fp16, which exercises the same dtype handling of the adapters
 AUTOCAST_DTYPE = torch.bfloat16 if DEVICE == "cuda" else torch.float16
+# where fla refuses its backward (Hopper with triton < 3.7.1), the forwards are checked and the gradients skipped
+BACKWARD_BLOCKED = fla_training_blocker(torch.empty(0, device=DEVICE))
+
+
+def skip_backward_if_blocked():
+    if BACKWARD_BLOCKED is not None:
+        pytest.skip(f"forward checked; gradients not: {BACKWARD_BLOCKED}")
 
 
 def check_relative(name, actual, expected, tol):
@@ -36,11 +44,12 @@ def check_relative(name, actual, expected, tol):
 
 def check_against_float64(run, op, reference, inputs, names, **kw):
     """fp32 `backend="fla"` on DEVICE vs the float64 token loop on the CPU: outputs, final states, every gradient."""
-    on_device = [x.detach().float().to(DEVICE).requires_grad_() for x in inputs]
+    on_device = [x.detach().float().to(DEVICE).requires_grad_(BACKWARD_BLOCKED is None) for x in inputs]
     out, final = run(op, on_device, backend="fla", **{k: v.to(DEVICE) if torch.is_tensor(v) else v for k, v in kw.items()})
     ref, ref_final = run(reference, inputs, **kw)
     check_relative("o", out, ref, 1e-4)
     check_relative("final_state", final, ref_final, 1e-4)
+    skip_backward_if_blocked()
     do, dfinal = torch.randn_like(ref), torch.randn_like(ref_final)
     grads = torch.autograd.grad(
         (out * do.to(out)).sum() + (final * dfinal.to(final)).sum(), on_device, allow_unused=True
@@ -80,8 +89,11 @@ def twin_modules(build, **kw):
 
 def check_modules_agree(ours, theirs, run, tol=1e-4):
     """Output and every parameter gradient of `run(module, device)` for the torch and fla twins."""
-    out, out_fla = run(ours, "cpu"), run(theirs, DEVICE)
+    out = run(ours, "cpu")
+    with torch.set_grad_enabled(BACKWARD_BLOCKED is None):
+        out_fla = run(theirs, DEVICE)
     check_relative("output", out_fla, out, tol)
+    skip_backward_if_blocked()
     cotangent = torch.randn_like(out)
     (out * cotangent).sum().backward()
     (out_fla * cotangent.to(out_fla)).sum().backward()
@@ -167,3 +179,36 @@ def test_mixers_fla_under_autocast(mixer):
             return module(feat.to(device)).float()
 
     check_modules_agree(ours, theirs, run, tol=5e-2)
+
+
+@pytest.mark.parametrize(
+    "capability, triton, tilelang, blocked",
+    [
+        pytest.param((9, 0), "3.6.0", False, True, id="hopper-triton3.6"),
+        pytest.param((9, 0), "3.4.0", False, True, id="hopper-triton3.4"),
+        pytest.param((9, 0), "3.6.0", True, False, id="hopper-tilelang"),
+        pytest.param((9, 0), "3.7.1", False, False, id="hopper-triton3.7.1"),
+        pytest.param((9, 0), "3.3.1", False, False, id="hopper-triton3.3"),
+        pytest.param((8, 0), "3.6.0", False, False, id="ampere"),
+    ],
+)
+def test_hopper_triton_blocker(capability, triton, tilelang, blocked):
+    from pointcept_csp.ops.backend import hopper_triton_blocker
+
+    reason = hopper_triton_blocker(capability, triton, tilelang)
+    assert (reason is not None) == blocked
+    if blocked:
+        assert f"triton {triton}" in reason and "3.7.1" in reason and "tilelang" in reason
+
+
+def test_named_fla_raises_before_the_forward_where_its_backward_is_refused(monkeypatch):
+    """A named "fla" fails at once with the reason when autograd will need its backward; inference still runs."""
+    from pointcept_csp.ops import backend
+
+    monkeypatch.setattr(backend, "fla_training_blocker", lambda x: "fla cannot train here: reason")
+    q, k, v, g, beta, _ = gdr_inputs(8, dtype=torch.float32)
+    with pytest.raises(RuntimeError, match="fla cannot train here: reason"):
+        gated_delta_rule(q, k, v, g, beta, backend="fla")
+    with torch.no_grad():
+        out, _ = gated_delta_rule(q, k, v, g, beta, backend="fla")
+    check_relative("o", out, gated_delta_rule_reference(q, k, v, g, beta)[0].detach(), 1e-4)
