@@ -106,7 +106,7 @@ def main():
         [sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
         os.path.join(exp, "export.log"),
     )
-    reach = [sys.executable, "tools/csp_reach.py", "--config-file", PRETRAIN_CFG, "--weight", backbone]
+    reach = [sys.executable, "tools/studies/csp_reach.py", "--config-file", PRETRAIN_CFG, "--weight", backbone]
     run(reach + ["--json", os.path.join(exp, "reach.json")], os.path.join(exp, "reach.log"))
 
     print("[4/5] SPD fine-tuning (student: one room at a time; EMA teacher: the batch as one sequence)", flush=True)

@@ -1,7 +1,7 @@
-# The CSP study (tools/ablate.py --studies csp): the demo's pre-training, made long enough for cross-sample
+# The CSP study (tools/studies/ablate.py --studies csp): the demo's pre-training, made long enough for cross-sample
 # propagation to show an effect if it has one - 1000 steps of 4 rooms per CSP sequence, smaller views so that a run
 # takes about 20 minutes on one CPU thread. Same backbone as the demo (and configs/scannet/pretrain-*-tiny.py), so
-# tools/linear_probe.py and the demo's SPD fine-tuning take its checkpoints.
+# tools/studies/linear_probe.py and the demo's SPD fine-tuning take its checkpoints.
 _base_ = ["pretrain-pointcsp-demo.py"]
 
 epoch, eval_epoch = 167, 167  # 24 rooms / batch 4 = 6 steps per loop: 1002 steps

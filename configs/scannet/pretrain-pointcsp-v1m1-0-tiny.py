@@ -1,6 +1,6 @@
 # CPU-sized variant of pretrain-pointcsp-v1m1-0-base: a 3-stage backbone of width 16-64 on the two real scans in
 # ../shared/data/scannet-mini (README there), 5 cm voxels. Runs in minutes on a laptop; the train scan only, so that
-# a linear probe evaluated on the val scan sees no pre-training data (tools/linear_probe.py).
+# a linear probe evaluated on the val scan sees no pre-training data (tools/studies/linear_probe.py).
 _base_ = ["pretrain-pointcsp-v1m1-0-base.py"]
 
 grid_size = 0.05
@@ -17,7 +17,7 @@ model = dict(
     backbone=dict(enc_depths=(1, 1, 2), enc_channels=(16, 32, 64), enc_num_head=(1, 1, 2), stride=(2, 2),
                   dec_depths=(1, 1), dec_channels=(32, 32), dec_num_head=(1, 1), mlp_ratio=2, drop_path=0.0,
                   grid_size=grid_size,
-                  expected_tokens=(6000, 2000, 470),  # a 6000-point scannet-mini view per stage (tools/csp_reach.py)
+                  expected_tokens=(6000, 2000, 470),  # a 6000-point scannet-mini view per stage (tools/studies/csp_reach.py)
                   recompute="none"),  # small enough to keep every activation: the fastest step
     recompute_heads=False,
     head_hidden_channels=128, head_embed_channels=32, head_num_prototypes=64,

@@ -4,7 +4,7 @@ import torch
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
-from tools.batch_gap import measure
+from tools.studies.batch_gap import measure
 
 
 def scene(n, seed):

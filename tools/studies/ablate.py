@@ -7,14 +7,14 @@
   studies:
     batch     the full model fine-tuned with several batch sizes (the paper's Fig. 5: SPD makes it insensitive)
     shuffle   the full model with and without token shuffling in every SSM block
-    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/csp_reach.py), cross-scene
-              class consistency (tools/embed_plot.py), the scannet-mini linear probe (tools/linear_probe.py) and
+    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/studies/csp_reach.py), cross-scene
+              class consistency (tools/studies/embed_plot.py), the scannet-mini linear probe (tools/studies/linear_probe.py) and
               SPD fine-tuning mIoU; with the study config (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
 
 Each run goes through tools/train.py / tools/test.py; the table (mean and spread of mIoU / mAcc / OA over seeds)
 is written as markdown with the command that produced it.
 
-    python tools/ablate.py --seeds 0 1 2 --studies ablation batch shuffle --jobs 2 --output docs/results.md
+    python tools/studies/ablate.py --seeds 0 1 2 --studies ablation batch shuffle --jobs 2 --output docs/results.md
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.datasets.synthetic import write_rooms  # noqa: E402
@@ -140,7 +140,7 @@ def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bo
     os.makedirs(out, exist_ok=True)
     checkpoints = [f"{'csp' if csp else 'nocsp'}={path}" for csp, path in backbones.items()]
     consistency = tool_json(
-        [sys.executable, "tools/embed_plot.py", "--config", args.pretrain_config, "--checkpoints", *checkpoints]
+        [sys.executable, "tools/studies/embed_plot.py", "--config", args.pretrain_config, "--checkpoints", *checkpoints]
         + ["--output", os.path.join(out, "embedding.png")],
         os.path.join(out, "embed.log"),
     )["cross_scene_class_consistency"]
@@ -149,14 +149,14 @@ def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bo
         name = "csp" if csp else "nocsp"
         reach_json = os.path.join(out, f"reach-{name}.json")
         run(
-            [sys.executable, "tools/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
+            [sys.executable, "tools/studies/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
             + ["--json", reach_json],
             os.path.join(out, f"reach-{name}.log"),
         )
         with open(reach_json) as f:
             reach = json.load(f)["csp"]
         probe = tool_json(
-            [sys.executable, "tools/linear_probe.py", "--checkpoint", path], os.path.join(out, f"probe-{name}.log")
+            [sys.executable, "tools/studies/linear_probe.py", "--checkpoint", path], os.path.join(out, f"probe-{name}.log")
         )["results"]["pre-trained"]
         measures[csp] = dict(
             reach_changed=min(s["min_changed"] for s in stage_summary(reach)),
@@ -275,7 +275,7 @@ def main():
             tuned = {csp: results[("csp", "CSP" if csp else "no CSP", seed)] for csp in (True, False)}
             studies[seed] = csp_measures(args, seed, pre, tuned)
 
-    command = "python tools/ablate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = "python tools/studies/ablate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
         "# Results",
         "",

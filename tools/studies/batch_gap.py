@@ -2,7 +2,7 @@
 random batches of other scenes, with the backbone in independent mode (state reset per scene, SPD's student) and in
 cross-sample mode (the batch as one sequence), and report how often predictions change and the mIoU of each.
 
-    python tools/batch_gap.py --config-file exp/s3dis/ft/config.py --weight exp/s3dis/ft/model/model_best.pth \
+    python tools/studies/batch_gap.py --config-file exp/s3dis/ft/config.py --weight exp/s3dis/ft/model/model_best.pth \
         --batch-size 4 --repeats 3
 """
 
@@ -17,7 +17,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from pointcept_csp import host  # noqa: E402
 from pointcept_csp.utils.checkpoint import load_checkpoint  # noqa: E402

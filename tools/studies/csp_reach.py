@@ -3,9 +3,9 @@ memory, the state surviving one sample, the share of a sample's tokens that feel
 of each residual branch; per stage and at the output, how much a sample's features change when the previous sample
 is replaced. CSP mode, with independent mode as the control (all zeros).
 
-    python tools/csp_reach.py --config-file configs/demo/pretrain-pointcsp-demo.py                # untrained
-    python tools/csp_reach.py --config-file exp/demo/pretrain/config.py --weight exp/demo/pretrain/model/model_last.pth
-    python tools/csp_reach.py --config-file CFG --data config --json exp/reach.json   # the config's train scenes
+    python tools/studies/csp_reach.py --config-file configs/demo/pretrain-pointcsp-demo.py                # untrained
+    python tools/studies/csp_reach.py --config-file exp/demo/pretrain/config.py --weight exp/demo/pretrain/model/model_last.pth
+    python tools/studies/csp_reach.py --config-file CFG --data config --json exp/reach.json   # the config's train scenes
 
 Scenes: procedural rooms (`--data rooms`, the default) or the config's training dataset (`--data config`), each
 grid-sampled at the backbone's grid size and cropped to `--points` around a random point, as training crops are.
@@ -21,7 +21,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from pointcept_csp import host  # noqa: E402
 from pointcept_csp.datasets.synthetic import crop_sample, room_crops  # noqa: E402

@@ -3,7 +3,7 @@ without CSP, projected to 2-D (PCA; t-SNE when scikit-learn is installed) and co
 one number for the same claim - cross-scene class consistency: the balanced accuracy of a nearest-class-centroid
 classifier whose centroids come from the OTHER scenes (leave one scene out, cosine similarity).
 
-    python tools/embed_plot.py --checkpoints csp=exp/ablate/pre-seed0-csp/model/model_last.pth \
+    python tools/studies/embed_plot.py --checkpoints csp=exp/ablate/pre-seed0-csp/model/model_last.pth \
         nocsp=exp/ablate/pre-seed0-nocsp/model/model_last.pth --output docs/figures/embedding.png
 """
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from pointcept_csp import host  # noqa: E402

@@ -2,8 +2,8 @@
 on the per-point features of the scannet-mini TRAIN scan, and report mIoU on the VAL scan; the same protocol on a
 randomly initialised backbone is the reference.
 
-    python tools/linear_probe.py --pretrain --options epoch=200 eval_epoch=20      # pre-train, then probe both
-    python tools/linear_probe.py --checkpoint exp/scannet/tiny-pre/model/model_last.pth
+    python tools/studies/linear_probe.py --pretrain --options epoch=200 eval_epoch=20      # pre-train, then probe both
+    python tools/studies/linear_probe.py --checkpoint exp/scannet/tiny-pre/model/model_last.pth
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from pointcept_csp import host  # noqa: E402
