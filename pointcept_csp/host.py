@@ -22,7 +22,7 @@ if _choice != "standalone":
     try:
         from pointcept.datasets import DefaultDataset, build_dataset, collate_fn, point_collate_fn
         from pointcept.datasets.builder import DATASETS
-        from pointcept.datasets.transform import TRANSFORMS
+        from pointcept.datasets.transform import TRANSFORMS, Compose
         from pointcept.engines.defaults import default_argument_parser, default_config_parser, default_setup
         from pointcept.engines.hooks.builder import HOOKS
         from pointcept.engines.hooks.default import HookBase
@@ -60,6 +60,7 @@ def describe() -> str:
 if NAME == "standalone":
     from .standalone import (  # noqa: F811
         DATASETS,
+        Compose,
         HOOKS,
         MODELS,
         TESTERS,
@@ -91,6 +92,7 @@ def load_config(path: str, options: dict | None = None) -> Config:
 __all__ = [
     "NAME",
     "describe",
+    "Compose",
     "Config",
     "DATASETS",
     "DefaultDataset",

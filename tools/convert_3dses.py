@@ -1,5 +1,5 @@
-"""Convert 3DSES scans (PLY, ASCII or binary little-endian; or whitespace / comma text with one point per row)
-into Pointcept's layout read by `ThreeDSESDataset`:
+"""Convert 3DSES scans (PLY, or whitespace / comma text with one point per row, read by
+`pointcept_csp.datasets.readers`) into Pointcept's layout read by `ThreeDSESDataset`:
 
     <out>/<split>/<scan>/coord.npy (float32), color.npy (uint8), segment.npy (int16, pseudo labels),
                          segment_true.npy (int16, manual labels, when the source has them)
@@ -15,65 +15,13 @@ id; map them to -1 (ignored) with `--ignore-label`.
 import argparse
 import json
 import os
+import sys
 
 import numpy as np
 
-PLY_TYPES = {
-    "char": "i1",
-    "uchar": "u1",
-    "short": "<i2",
-    "ushort": "<u2",
-    "int": "<i4",
-    "uint": "<u4",
-    "float": "<f4",
-    "double": "<f8",
-    "int8": "i1",
-    "uint8": "u1",
-    "int16": "<i2",
-    "uint16": "<u2",
-    "int32": "<i4",
-    "uint32": "<u4",
-    "float32": "<f4",
-    "float64": "<f8",
-}
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-
-def read_ply(path: str) -> dict[str, np.ndarray]:
-    """Vertex properties of a PLY file (ascii or binary_little_endian) as named arrays."""
-    with open(path, "rb") as f:
-        if f.readline().strip() != b"ply":
-            raise ValueError(f"{path} is not a PLY file")
-        fmt, props, count, in_vertex = None, [], 0, False
-        while True:
-            line = f.readline().decode("ascii").strip()
-            if not line:
-                raise ValueError(f"{path}: header ended without end_header")
-            words = line.split()
-            if words[0] == "format":
-                fmt = words[1]
-            elif words[0] == "element":
-                in_vertex = words[1] == "vertex"
-                count = int(words[2]) if in_vertex else count
-            elif words[0] == "property" and in_vertex:
-                if words[1] == "list":
-                    raise ValueError(f"{path}: list properties in the vertex element are not supported")
-                props.append((words[2], PLY_TYPES[words[1]]))
-            elif words[0] == "end_header":
-                break
-        if fmt == "binary_little_endian":
-            data = np.fromfile(f, dtype=np.dtype(props), count=count)
-        elif fmt == "ascii":
-            data = np.loadtxt(f, max_rows=count, dtype=np.dtype([(n, "<f8") for n, _ in props]))
-        else:
-            raise ValueError(f"{path}: PLY format {fmt} is not supported (ascii or binary_little_endian)")
-    return {name: np.asarray(data[name]) for name, _ in props}
-
-
-def read_text(path: str, columns: list[str]) -> dict[str, np.ndarray]:
-    table = np.loadtxt(path, delimiter="," if path.endswith(".csv") else None, ndmin=2)
-    if table.shape[1] < len(columns):
-        raise ValueError(f"{path} has {table.shape[1]} columns, --columns names {len(columns)}")
-    return {name: table[:, i] for i, name in enumerate(columns)}
+from pointcept_csp.datasets.readers import read_fields, to_0_255  # noqa: E402
 
 
 def convert_scan(fields: dict, label_field: str, true_label_field: str | None, ignore_label: int | None) -> dict:
@@ -82,7 +30,8 @@ def convert_scan(fields: dict, label_field: str, true_label_field: str | None, i
         raise KeyError(f"fields {missing} not found; available: {sorted(fields)}")
     out = dict(coord=np.stack([fields[k] for k in "xyz"], 1).astype(np.float32))
     if all(k in fields for k in ("red", "green", "blue")):
-        out["color"] = np.stack([fields[k] for k in ("red", "green", "blue")], 1).clip(0, 255).astype(np.uint8)
+        color = to_0_255(np.stack([fields[k] for k in ("red", "green", "blue")], 1))
+        out["color"] = color.round().clip(0, 255).astype(np.uint8)
     for key, field in (("segment", label_field), ("segment_true", true_label_field)):
         if field and field in fields:
             labels = fields[field].astype(np.int64)
@@ -116,7 +65,7 @@ def main():
             print(f"skipped {name}: not in the split file")
             continue
         path = os.path.join(args.src, name)
-        fields = read_ply(path) if name.endswith(".ply") else read_text(path, args.columns)
+        fields = read_fields(path, None if name.endswith(".ply") else args.columns)
         scan = convert_scan(fields, args.label_field, args.true_label_field, args.ignore_label)
         folder = os.path.join(args.out, split_of[stem], stem)
         os.makedirs(folder, exist_ok=True)

@@ -21,6 +21,25 @@ from ..utils.device import default_device, to_device
 from ..utils.metrics import intersection_and_union, segmentation_scores
 
 
+def load_trained_model(model_cfg, weight: str | None, device: torch.device) -> tuple[torch.nn.Module, str]:
+    """The config's model with a trained checkpoint's weights (`module.` prefixes of DDP runs stripped), and a line
+    saying what was loaded. A checkpoint that lacks tensors of the model, or whose tensors have other shapes, raises
+    naming the file."""
+    if not weight:
+        raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
+    model = host.build_model(model_cfg).to(device)
+    checkpoint = load_checkpoint(weight, map_location=device)
+    state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in checkpoint["state_dict"].items()}
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as e:  # shape mismatches
+        raise ValueError(f"{weight} does not fit the config's model: {str(e)[:1500]}") from e
+    if missing:
+        raise KeyError(f"{weight} lacks {len(missing)} tensors of the config's model, e.g. {missing[:5]}")
+    model.eval()
+    return model, f"Loaded {weight} (epoch {checkpoint.get('epoch')}); unexpected keys: {unexpected}"
+
+
 class TesterBase:
     def __init__(self, cfg, model=None, test_loader=None, verbose: bool = False) -> None:
         if test_loader is not None:
@@ -35,15 +54,8 @@ class TesterBase:
         os.makedirs(self.result_dir, exist_ok=True)
 
     def build_model(self) -> torch.nn.Module:
-        model = host.build_model(self.cfg.model).to(self.device)
-        if not self.cfg.weight:
-            raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
-        checkpoint = load_checkpoint(self.cfg.weight, map_location=self.device)
-        state = {k[len("module.") :] if k.startswith("module.") else k: v for k, v in checkpoint["state_dict"].items()}
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        if missing:
-            raise KeyError(f"{self.cfg.weight} lacks {len(missing)} tensors of the model, e.g. {missing[:5]}")
-        self.logger.info(f"Loaded {self.cfg.weight} (epoch {checkpoint.get('epoch')}); unexpected keys: {unexpected}")
+        model, report = load_trained_model(self.cfg.model, self.cfg.weight, self.device)
+        self.logger.info(report)
         return model
 
     def write_metrics(self, metrics: dict) -> None:

@@ -14,8 +14,10 @@ from .defaults import default_argument_parser, default_config_parser, default_se
 from .hooks import HookBase
 from .launch import launch
 from .trainer import Trainer
+from .transforms import Compose
 
 __all__ = [
+    "Compose",
     "Config",
     "DATASETS",
     "DefaultDataset",

@@ -361,6 +361,42 @@ def check_pointcept_train_script():
             assert "Model SPD-Segmentor-v1m1 on cpu" in f.read()  # built by CSPTrainer, on the CPU
 
 
+def check_predict():
+    """tools/predict.py under Pointcept: Pointcept's ScanNetDataset, transforms and collate make the fragments of a
+    real scan given as a PLY file, and the predictions equal the tester's for the same weight."""
+    require_scans()
+    from plyfile import PlyData, PlyElement
+
+    from pointcept_csp.utils.checkpoint import atomic_save
+    from tools import predict
+
+    config = os.path.join(ROOT, "tests", "fixtures", "configs", "scannet_semseg_tiny.py")
+    scan = os.path.join(SCANNET_MINI, "val", "scene0000_01")
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg = host.load_config(config)
+        torch.manual_seed(0)
+        weight = os.path.join(tmp, "model.pth")
+        atomic_save(dict(state_dict=host.build_model(cfg.model).state_dict()), weight)
+        cfg.data.test.update(data_root=SCANNET_MINI, split="val")
+        cfg.save_path, cfg.weight = os.path.join(tmp, "tester"), weight
+        host.TESTERS.build(dict(type=cfg.test.type, cfg=cfg)).test()
+        expected = np.load(os.path.join(cfg.save_path, "result", "scene0000_01_pred.npy"))
+        arrays = {k: np.load(os.path.join(scan, f"{k}.npy")) for k in ("coord", "color", "normal")}
+        names = [("x", "y", "z"), ("red", "green", "blue"), ("nx", "ny", "nz")]
+        vertex = np.empty(len(expected), dtype=[(n, "u1" if k == "color" else "f4") for k, group in zip(arrays, names)
+                                               for n in group])
+        for (key, value), group in zip(arrays.items(), names):
+            for i, n in enumerate(group):
+                vertex[n] = value[:, i]
+        ply = os.path.join(tmp, "scan.ply")
+        PlyData([PlyElement.describe(vertex, "vertex")]).write(ply)
+        out = os.path.join(tmp, "out")
+        assert predict.main([ply, "--config-file", config, "--weight", weight, "--out", out, "--quiet"]) == 0
+        got = np.load(os.path.join(out, "scan.labels.npy"))
+        assert (got == expected).all(), f"{(got != expected).sum()} of {len(got)} predictions differ from the tester's"
+    print(f"predict under Pointcept: {len(got)} points equal to the tester's")
+
+
 CHECKS = {name[len("check_") :]: fn for name, fn in dict(globals()).items() if name.startswith("check_")}
 
 if __name__ == "__main__":

@@ -31,10 +31,11 @@ CHECKS = [
     "trainer",
     "optimizer_groups",
     "pointcept_train_script",
+    "predict",
 ]
 
 
-NEEDS_SCANS = ("pretraining_batch", "optimizer_groups")
+NEEDS_SCANS = ("pretraining_batch", "optimizer_groups", "predict")
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
 
 

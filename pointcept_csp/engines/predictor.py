@@ -1,0 +1,182 @@
+"""Predictions on a user's own point clouds with a config's test-time path (tools/predict.py is the command).
+
+Semantic segmentation runs exactly what `CSPSemSegTester` runs: the scan is laid out as a Pointcept scene folder in a
+temporary data root, the config's own test dataset reads it, and its transform, test-time augmentations, voxelisation
+passes and crops make the fragments, whose softmax scores are summed per point (fragment voting). Fragments are made
+one augmentation at a time and scored as they come, and a fragment above `max_points` points is cut into slabs along
+its longer horizontal axis, one forward pass each, so a scan of tens of millions of points needs memory for one slab
+at a time plus the per-point score table. Classification runs the config's test transform on the object and reports
+the class probabilities.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .. import host
+from ..datasets.normals import estimate_normals
+from ..datasets.readers import PointCloudError
+from ..utils.device import to_device
+
+SEMSEG_TESTERS = ("CSPSemSegTester", "SemSegTester")
+CLS_TESTERS = ("CSPClsTester", "ClsTester")
+FAR_FROM_ORIGIN = 1e4  # metres; farther coordinates (geo-referenced scans) are shifted before the float32 cast
+SHIFT_STEP = 1000.0  # shifts are whole kilometres, so voxel edges (multiples of the grid size) stay where they were
+PREDICT_SPLIT = "predict"
+
+
+def task_of(cfg) -> str:
+    """"semseg" or "cls", from the config's tester."""
+    tester = cfg.get("test", {}).get("type")
+    if tester in SEMSEG_TESTERS:
+        return "semseg"
+    if tester in CLS_TESTERS:
+        return "cls"
+    raise ValueError(
+        f"predicting needs a semantic segmentation or classification config (test.type in "
+        f"{SEMSEG_TESTERS + CLS_TESTERS}), got test.type={tester!r}"
+    )
+
+
+def feature_keys(cfg) -> tuple[str, ...]:
+    """The model's input channels: the `feat_keys` of the last `Collect` of the test pipeline."""
+    test = cfg.data.test
+    pipeline = list(test.get("transform") or [])
+    if test.get("test_cfg"):
+        pipeline += list(test.test_cfg.get("post_transform") or [])
+    collects = [t for t in pipeline if t.get("type") == "Collect"]
+    if not collects:
+        raise ValueError("the config's test pipeline has no Collect transform naming feat_keys")
+    return tuple(collects[-1].get("feat_keys", ()))
+
+
+def complete_features(
+    path: str,
+    cloud: dict[str, np.ndarray],
+    keys: tuple[str, ...],
+    fill_color: tuple[float, float, float] | None = None,
+    normal_k: int = 16,
+) -> list[str]:
+    """Give `cloud` the channels the model reads: normals are estimated when missing (`estimate_normals`); a missing
+    colour is an error unless `fill_color` (0-255) is given. Returns notes on what was filled in."""
+    notes = []
+    unknown = [k for k in keys if k not in ("coord", "color", "normal")]
+    if unknown:
+        raise ValueError(f"the config's model reads {unknown}, which predicting on point files cannot provide")
+    if "color" in keys and "color" not in cloud:
+        if fill_color is None:
+            raise PointCloudError(
+                f"{path}: has no colour, which the config's model reads (feat_keys {keys}); pass --fill-color R G B "
+                f"(0-255) to use one colour for every point"
+            )
+        cloud["color"] = np.broadcast_to(np.asarray(fill_color, np.float32), cloud["coord"].shape).copy()
+        notes.append(f"colour filled with {tuple(fill_color)}")
+    if "normal" in keys and "normal" not in cloud:
+        cloud["normal"] = estimate_normals(cloud["coord"], k=normal_k)
+        notes.append(f"normals estimated (PCA over {normal_k} neighbours, oriented towards the centroid)")
+    return notes
+
+
+def model_coordinates(coord: np.ndarray) -> np.ndarray:
+    """float32 coordinates for the model; scans far from the origin are first shifted by whole kilometres."""
+    if np.abs(coord).max() > FAR_FROM_ORIGIN:
+        coord = coord - np.floor(coord.min(axis=0) / SHIFT_STEP) * SHIFT_STEP
+    return coord.astype(np.float32)
+
+
+class SceneSegmenter:
+    """Fragment voting of a semantic segmentation config's test path on one cloud at a time."""
+
+    def __init__(self, cfg, model: torch.nn.Module, device: torch.device, max_points: int | None = None) -> None:
+        if max_points is not None and max_points < 1:
+            raise ValueError(f"max_points must be a positive number of points, got {max_points}")
+        self.cfg, self.model, self.device, self.max_points = cfg, model, device, max_points
+        self.num_classes = cfg.data.num_classes
+
+    def scene_dataset(self, cloud: dict[str, np.ndarray], root: str):
+        folder = os.path.join(root, PREDICT_SPLIT, "scan")
+        os.makedirs(folder)
+        np.save(os.path.join(folder, "coord.npy"), model_coordinates(cloud["coord"]))
+        for key in ("color", "normal"):
+            if key in cloud:
+                np.save(os.path.join(folder, f"{key}.npy"), cloud[key].astype(np.float32))
+        test = copy.deepcopy(self.cfg.data.test)
+        test.update(data_root=root, split=PREDICT_SPLIT, test_mode=True)
+        return host.build_dataset(test)
+
+    @staticmethod
+    def fragments(dataset) -> tuple[dict, Iterator[dict]]:
+        """The scan's transformed data (for its `inverse` map) and its fragments, made one augmentation at a time
+        with the dataset's own transform, augmentations, voxelisation, crop and post-transform (as its
+        `prepare_test_data`, which holds them all at once)."""
+        data = dataset.transform(dataset.get_data(0))
+
+        def generate():
+            for aug in dataset.aug_transform:
+                augmented = aug(copy.deepcopy(data))
+                if dataset.test_voxelize is None:
+                    augmented["index"] = np.arange(len(augmented["coord"]))
+                    parts = [augmented]
+                else:
+                    parts = dataset.test_voxelize(augmented)
+                for part in parts:
+                    for fragment in dataset.test_crop(part) if dataset.test_crop is not None else [part]:
+                        yield dataset.post_transform(fragment)
+
+        return data, generate()
+
+    def slabs(self, fragment: dict) -> list[dict]:
+        """The fragment, or slabs of at most `max_points` points along its longer horizontal axis."""
+        n = len(fragment["coord"])
+        if self.max_points is None or n <= self.max_points:
+            return [fragment]
+        extent = fragment["coord"][:, :2].amax(0) - fragment["coord"][:, :2].amin(0)
+        order = torch.argsort(fragment["coord"][:, int(extent.argmax())])
+        slabs = []
+        for rows in order.split(self.max_points):
+            slab = {k: v[rows] if torch.is_tensor(v) and v.dim() > 0 and len(v) == n else v for k, v in fragment.items()}
+            slab["offset"] = torch.tensor([len(rows)])
+            slabs.append(slab)
+        return slabs
+
+    @torch.no_grad()
+    def predict(self, cloud: dict[str, np.ndarray], on_fragment: Callable[[], None] | None = None) -> np.ndarray:
+        """Class probabilities `[N, num_classes]` (float32) for every point of `cloud`, in its order."""
+        with tempfile.TemporaryDirectory(prefix="pointcept-csp-predict-") as root:
+            dataset = self.scene_dataset(cloud, root)
+            data, fragments = self.fragments(dataset)
+            scores = torch.zeros(len(data["coord"]), self.num_classes, device=self.device)
+            for fragment in fragments:
+                for slab in self.slabs(fragment):
+                    batch = to_device(host.collate_fn([slab]), self.device)
+                    probs = F.softmax(self.model(batch)["seg_logits"].float(), dim=-1)
+                    scores.index_add_(0, batch["index"].long(), probs)
+                if on_fragment is not None:
+                    on_fragment()
+        scores /= scores.sum(1, keepdim=True).clamp_min(1e-12)
+        if "inverse" in data:
+            scores = scores[torch.as_tensor(np.asarray(data["inverse"]), device=scores.device).long()]
+        if len(scores) != len(cloud["coord"]):
+            raise RuntimeError(f"the test pipeline returned {len(scores)} points for a scan of {len(cloud['coord'])}")
+        return scores.cpu().numpy()
+
+
+@torch.no_grad()
+def classify(cfg, model: torch.nn.Module, device: torch.device, cloud: dict[str, np.ndarray]) -> np.ndarray:
+    """Class probabilities `[num_classes]` of one object, through the config's test transform."""
+    data = {k: v.astype(np.float32) for k, v in cloud.items()}
+    data["coord"] = model_coordinates(cloud["coord"])
+    transform = copy.deepcopy(list(cfg.data.test.transform))
+    for t in transform:  # the object's class is what is asked for: Collect no longer expects a label
+        if t.get("type") == "Collect":
+            t["keys"] = tuple(k for k in t["keys"] if k != "category")
+    data = host.Compose(transform)(data)
+    batch = to_device(host.collate_fn([data]), device)
+    return F.softmax(model(batch)["cls_logits"].float(), dim=-1)[0].cpu().numpy()
