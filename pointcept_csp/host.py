@@ -60,12 +60,12 @@ def describe() -> str:
 if NAME == "standalone":
     from .standalone import (  # noqa: F811
         DATASETS,
-        Compose,
         HOOKS,
         MODELS,
         TESTERS,
         TRAINERS,
         TRANSFORMS,
+        Compose,
         Config,
         DefaultDataset,
         HookBase,

@@ -25,18 +25,44 @@ SPCONV = "pointcept_csp/ops/sparse_spconv.py"
 
 # (name, file, text, replacement, tests)
 MUTATIONS = [
-    ("gated delta: q and k swapped", GDR, "        q,\n        k,\n        v,\n", "        k,\n        q,\n        v,\n", FLA_TESTS),
-    ("gated delta: cu_seqlens dropped", GDR, "cu_seqlens=None if cu_seqlens is None else cu_seqlens.long()",
-     "cu_seqlens=None", FLA_TESTS),
+    (
+        "gated delta: q and k swapped",
+        GDR,
+        "        q,\n        k,\n        v,\n",
+        "        k,\n        q,\n        v,\n",
+        FLA_TESTS,
+    ),
+    (
+        "gated delta: cu_seqlens dropped",
+        GDR,
+        "cu_seqlens=None if cu_seqlens is None else cu_seqlens.long()",
+        "cu_seqlens=None",
+        FLA_TESTS,
+    ),
     ("gated delta: decay sign flipped", GDR, "        g.float(),\n", "        -g.float(),\n", FLA_TESTS),
     ("gated delta: scale dropped", GDR, "        scale=scale,\n", "        scale=None,\n", FLA_TESTS),
-    ("ssd: queries and keys swapped", SSD, "        queries,\n        keys,\n", "        keys,\n        queries,\n",
-     FLA_TESTS),
-    ("ssd: cu_seqlens dropped", SSD, "cu_seqlens=None if cu_seqlens is None else cu_seqlens.long()",
-     "cu_seqlens=None", FLA_TESTS),
+    (
+        "ssd: queries and keys swapped",
+        SSD,
+        "        queries,\n        keys,\n",
+        "        keys,\n        queries,\n",
+        FLA_TESTS,
+    ),
+    (
+        "ssd: cu_seqlens dropped",
+        SSD,
+        "cu_seqlens=None if cu_seqlens is None else cu_seqlens.long()",
+        "cu_seqlens=None",
+        FLA_TESTS,
+    ),
     ("ssd: decay sign flipped", SSD, "g=(dt * A).float()", "g=(-dt * A).float()", FLA_TESTS),
-    ("ssd: state not transposed", SSD, "final.transpose(-1, -2) if output_final_state", "final if output_final_state",
-     FLA_TESTS),
+    (
+        "ssd: state not transposed",
+        SSD,
+        "final.transpose(-1, -2) if output_final_state",
+        "final if output_final_state",
+        FLA_TESTS,
+    ),
     ("spconv: kernel axes transposed", SPCONV, ".permute(4, 0, 1, 2, 3)", ".permute(4, 2, 1, 0, 3)", SPCONV_TESTS),
 ]
 
@@ -56,7 +82,10 @@ def run_mutation(name: str, path: str, text: str, replacement: str, tests: str) 
         env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=tmp)
         proc = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rf", tests],
-            cwd=tmp, env=env, capture_output=True, text=True,
+            cwd=tmp,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         return re.findall(r"^FAILED \S+::(\S+)", proc.stdout, re.M)
 

@@ -35,4 +35,3 @@ def test_cu120_extra_resolves_to_wheels_only(tmp_path):
     assert {"spconv-cu120", "fla-core"} <= names
     built = [item["download_info"]["url"] for item in installs if not item["download_info"]["url"].endswith(".whl")]
     assert built == [], f"not wheels: {built}"
-

@@ -50,7 +50,9 @@ def parse_args(argv=None):
     parser.add_argument("--out", default="predictions", help="output folder (default: ./predictions)")
     parser.add_argument("--options", nargs="+", default=[], help="config overrides, key=value")
     parser.add_argument("--columns", nargs="+", help="names of a text / .npy file's columns in order, _ skips one")
-    parser.add_argument("--fill-color", nargs=3, type=float, metavar=("R", "G", "B"), help="colour for colourless files")
+    parser.add_argument(
+        "--fill-color", nargs=3, type=float, metavar=("R", "G", "B"), help="colour for colourless files"
+    )
     parser.add_argument("--normal-k", type=int, default=16, help="neighbours for normal estimation (default 16)")
     parser.add_argument("--labels", nargs="+", help="ground-truth labels, one file per input (.npy or text)")
     parser.add_argument("--ignore-index", type=int, default=-1, help="label of unannotated points (default -1)")
@@ -144,21 +146,36 @@ def report(path: str, result: dict, task: str) -> None:
         print(f"  against the labels: mIoU {100 * result['mIoU']:.2f} (classes present), OA {100 * result['OA']:.2f}")
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def load(args):
+    """The config, its task, the device and the trained model; a config or weight that does not fit raises."""
+    bad = [kv for kv in args.options if "=" not in kv]
+    if bad:
+        raise ValueError(f"--options takes key=value pairs, got {bad}")
     options = dict(kv.split("=", 1) for kv in args.options)
     cfg = host.load_config(args.config_file, {k: parse_option_value(v) for k, v in options.items()})
     task = task_of(cfg)
     device = default_device(args.device)
     model, loaded = load_trained_model(cfg.model, args.weight, device)
     print(loaded)
+    return cfg, task, device, model
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        cfg, task, device, model = load(args)
+    except (ValueError, KeyError, OSError, RuntimeError) as e:  # the config, the weight or the device
+        print(f"predict.py: {e}", file=sys.stderr)
+        return 2
     names = list(cfg.data.get("names") or [str(c) for c in range(cfg.data.num_classes)])
     palette = palette_for(names)
     os.makedirs(args.out, exist_ok=True)
     if task == "semseg":
         segmenter = SceneSegmenter(cfg, model, device, args.max_points)
         with open(os.path.join(args.out, "legend.txt"), "w") as f:
-            f.writelines(f"{c} {name.replace(' ', '_')} {r} {g} {b}\n" for c, (name, (r, g, b)) in enumerate(zip(names, palette)))
+            f.writelines(
+                f"{c} {name.replace(' ', '_')} {r} {g} {b}\n" for c, (name, (r, g, b)) in enumerate(zip(names, palette))
+            )
     from tqdm import tqdm
 
     results, failures, stems = {}, {}, output_stems(args.inputs)
@@ -182,7 +199,10 @@ def main(argv=None) -> int:
     if task == "cls":
         with open(os.path.join(args.out, "predictions.json"), "w") as f:
             json.dump(results, f, indent=1)
-    print(f"predicted {len(results)} of {len(args.inputs)} inputs into {args.out}" + (f"; {len(failures)} failed:" if failures else ""))
+    print(
+        f"predicted {len(results)} of {len(args.inputs)} inputs into {args.out}"
+        + (f"; {len(failures)} failed:" if failures else "")
+    )
     for message in failures.values():
         print(f"  {message}")
     return 1 if failures else 0

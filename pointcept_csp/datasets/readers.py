@@ -176,7 +176,8 @@ def _read_text(path: str, columns: list[str] | None) -> dict[str, np.ndarray]:
     elif tokens and not _is_number(tokens[0]):
         skip = 1  # a header of column names
         if columns is None:
-            columns = [t.strip().lower().lstrip("/#/") for t in (first.split(delimiter) if delimiter else tokens)]
+            names = first.split(delimiter) if delimiter else tokens
+            columns = [t.strip().lower().removeprefix("//").removeprefix("#") for t in names]
     try:
         with warnings.catch_warnings():  # an empty file is reported as such below, not as numpy's warning
             warnings.simplefilter("ignore", UserWarning)
@@ -212,7 +213,10 @@ def _read_pth(path: str) -> dict[str, np.ndarray]:
         foreign = [n for n in names if not n.startswith("numpy")]
         if foreign:
             raise PointCloudError(f"{path}: holds objects other than tensors and numpy arrays: {foreign[:5]}")
-        allowed = [_global(name) for name in names]
+        # numpy arrays also need their dtype classes, which the scan above does not list
+        allowed = [_global(name) for name in names] + [
+            getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")
+        ]
         with torch.serialization.safe_globals(allowed):
             data = torch.load(path, map_location="cpu", weights_only=True)
     except PointCloudError:

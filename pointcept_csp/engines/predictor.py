@@ -33,7 +33,7 @@ PREDICT_SPLIT = "predict"
 
 
 def task_of(cfg) -> str:
-    """"semseg" or "cls", from the config's tester."""
+    """ "semseg" or "cls", from the config's tester."""
     tester = cfg.get("test", {}).get("type")
     if tester in SEMSEG_TESTERS:
         return "semseg"
@@ -141,7 +141,9 @@ class SceneSegmenter:
         order = torch.argsort(fragment["coord"][:, int(extent.argmax())])
         slabs = []
         for rows in order.split(self.max_points):
-            slab = {k: v[rows] if torch.is_tensor(v) and v.dim() > 0 and len(v) == n else v for k, v in fragment.items()}
+            slab = {
+                k: v[rows] if torch.is_tensor(v) and v.dim() > 0 and len(v) == n else v for k, v in fragment.items()
+            }
             slab["offset"] = torch.tensor([len(rows)])
             slabs.append(slab)
         return slabs

@@ -383,9 +383,10 @@ def check_predict():
         expected = np.load(os.path.join(cfg.save_path, "result", "scene0000_01_pred.npy"))
         arrays = {k: np.load(os.path.join(scan, f"{k}.npy")) for k in ("coord", "color", "normal")}
         names = [("x", "y", "z"), ("red", "green", "blue"), ("nx", "ny", "nz")]
-        vertex = np.empty(len(expected), dtype=[(n, "u1" if k == "color" else "f4") for k, group in zip(arrays, names)
-                                               for n in group])
-        for (key, value), group in zip(arrays.items(), names):
+        vertex = np.empty(
+            len(expected), dtype=[(n, "u1" if k == "color" else "f4") for k, group in zip(arrays, names) for n in group]
+        )
+        for value, group in zip(arrays.values(), names):
             for i, n in enumerate(group):
                 vertex[n] = value[:, i]
         ply = os.path.join(tmp, "scan.ply")

@@ -45,7 +45,9 @@ def check_relative(name, actual, expected, tol):
 def check_against_float64(run, op, reference, inputs, names, **kw):
     """fp32 `backend="fla"` on DEVICE vs the float64 token loop on the CPU: outputs, final states, every gradient."""
     on_device = [x.detach().float().to(DEVICE).requires_grad_(BACKWARD_BLOCKED is None) for x in inputs]
-    out, final = run(op, on_device, backend="fla", **{k: v.to(DEVICE) if torch.is_tensor(v) else v for k, v in kw.items()})
+    out, final = run(
+        op, on_device, backend="fla", **{k: v.to(DEVICE) if torch.is_tensor(v) else v for k, v in kw.items()}
+    )
     ref, ref_final = run(reference, inputs, **kw)
     check_relative("o", out, ref, 1e-4)
     check_relative("final_state", final, ref_final, 1e-4)
@@ -122,7 +124,9 @@ def test_mixers_fla_match_torch(mixer, mode):
 
 
 def build_backbone(backend, **kw):
-    return host.build_model(dict(type="PointCSP-SSM-v1m1-test", in_channels=6, backend=backend, conv_backend="torch", **kw))
+    return host.build_model(
+        dict(type="PointCSP-SSM-v1m1-test", in_channels=6, backend=backend, conv_backend="torch", **kw)
+    )
 
 
 @pytest.mark.parametrize("mode", ["csp", "independent"])
@@ -168,8 +172,10 @@ def test_mixers_fla_under_autocast(mixer):
     """Under autocast the mixers hand fla bf16 projections beside fp32 decays; the adapter gives the kernel one
     dtype (a GPU run stopped with `Both operands must be same dtype. Got fp32 and bf16` before it did). Against the
     fp32 torch path, within half-precision rounding."""
-    build = (lambda **kw: GatedDeltaNetMixer(32, num_heads=2, **kw)) if mixer == "gated_delta" else (
-        lambda **kw: Mamba2Mixer(32, state_size=8, head_dim=16, **kw)
+    build = (
+        (lambda **kw: GatedDeltaNetMixer(32, num_heads=2, **kw))
+        if mixer == "gated_delta"
+        else (lambda **kw: Mamba2Mixer(32, state_size=8, head_dim=16, **kw))
     )
     ours, theirs = twin_modules(build)
     feat = torch.randn(sum(LENGTHS), 32)

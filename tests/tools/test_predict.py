@@ -45,8 +45,12 @@ def write_formats(folder: str) -> list[str]:
     from plyfile import PlyData, PlyElement
 
     coord, color, normal = (np.load(os.path.join(SCAN, f"{k}.npy")) for k in ("coord", "color", "normal"))
-    vertex = np.empty(len(coord), dtype=[(c, "f4") for c in "xyz"] + [(c, "u1") for c in ("red", "green", "blue")]
-                      + [(c, "f4") for c in ("nx", "ny", "nz")])
+    vertex = np.empty(
+        len(coord),
+        dtype=[(c, "f4") for c in "xyz"]
+        + [(c, "u1") for c in ("red", "green", "blue")]
+        + [(c, "f4") for c in ("nx", "ny", "nz")],
+    )
     for i, c in enumerate("xyz"):
         vertex[c] = coord[:, i]
     for i, c in enumerate(("red", "green", "blue")):
@@ -77,8 +81,22 @@ def test_predictions_equal_the_testers_after_each_format(tmp_path, weight):
     inputs = write_formats(str(tmp_path)) + [SCAN]
     out = tmp_path / "out"
     labels = [os.path.join(SCAN, "segment20.npy")] * len(inputs)
-    status = predict.main([*inputs, "--config-file", CONFIG, "--weight", weight, "--out", str(out), "--quiet",
-                           "--save-txt", "--save-probs", "--labels", *labels])
+    status = predict.main(
+        [
+            *inputs,
+            "--config-file",
+            CONFIG,
+            "--weight",
+            weight,
+            "--out",
+            str(out),
+            "--quiet",
+            "--save-txt",
+            "--save-probs",
+            "--labels",
+            *labels,
+        ]
+    )
     assert status == 0
     stems = predict.output_stems(inputs)
     assert stems[inputs[2]] == "scan.las" and stems[inputs[3]] == "scan.txt"  # one stem, two outputs
@@ -133,13 +151,17 @@ def test_bad_inputs_are_named_and_skipped(tmp_path, weight, capsys):
     assert status == 1 and f"{good}: --columns names 6 columns, the file has 9" in capsys.readouterr().out
 
 
-def test_a_weight_that_does_not_fit_the_config_is_refused(tmp_path):
+def test_a_weight_that_does_not_fit_the_config_is_refused(tmp_path, capsys):
     cfg = host.load_config(CONFIG)
     cfg.model.num_classes = 13  # another head
     path = str(tmp_path / "other.pth")
     atomic_save(dict(state_dict=host.build_model(cfg.model).state_dict()), path)
-    with pytest.raises(ValueError, match=f"(?s){path} does not fit the config's model: .*size mismatch for seg_head"):
-        predict.main(["--config-file", CONFIG, "--weight", path, "--out", str(tmp_path / "out"), str(SCAN)])
+    args = ["--config-file", CONFIG, "--out", str(tmp_path / "out"), str(SCAN)]
+    assert predict.main(args + ["--weight", path]) == 2
+    err = capsys.readouterr().err
+    assert f"{path} does not fit the config's model" in err and "size mismatch for seg_head.weight" in err
+    assert predict.main(args + ["--weight", str(tmp_path / "missing.pth")]) == 2
+    assert "missing.pth" in capsys.readouterr().err
 
 
 def test_las_without_laspy_names_the_extra(tmp_path, monkeypatch):
@@ -173,8 +195,13 @@ def test_normal_estimation_recovers_planes_and_a_sphere():
     tilt = np.column_stack([grid - 4.0, grid[:, 0] * 0.5 + 3.0])
     room = np.concatenate([floor, wall, tilt])
     normals = estimate_normals(room, k=16)
-    truth = np.concatenate([np.tile([0, 0, 1.0], (4000, 1)), np.tile([0, 1.0, 0], (4000, 1)),
-                            np.tile(np.array([-0.5, 0, 1.0]) / np.sqrt(1.25), (4000, 1))])
+    truth = np.concatenate(
+        [
+            np.tile([0, 0, 1.0], (4000, 1)),
+            np.tile([0, 1.0, 0], (4000, 1)),
+            np.tile(np.array([-0.5, 0, 1.0]) / np.sqrt(1.25), (4000, 1)),
+        ]
+    )
     assert angle_degrees(normals, truth).max() < 0.5
     towards_centroid = ((room.mean(0) - room) * normals).sum(1)
     assert (towards_centroid > 0).mean() > 0.999
@@ -206,8 +233,27 @@ def test_classification_topk_agrees_with_the_tester(tmp_path):
     names = [line.strip() for line in open(os.path.join(root, "modelnet40_test.txt")) if line.strip()]
     files = [os.path.join(root, n.rsplit("_", 1)[0], n + ".txt") for n in names]
     out = tmp_path / "out"
-    status = predict.main([*files, "--config-file", config, "--weight", weight, "--out", str(out), "--quiet",
-                           "--columns", "x", "y", "z", "nx", "ny", "nz", "--topk", "3"])
+    status = predict.main(
+        [
+            *files,
+            "--config-file",
+            config,
+            "--weight",
+            weight,
+            "--out",
+            str(out),
+            "--quiet",
+            "--columns",
+            "x",
+            "y",
+            "z",
+            "nx",
+            "ny",
+            "nz",
+            "--topk",
+            "3",
+        ]
+    )
     assert status == 0
     results = json.loads((out / "predictions.json").read_text())
     for path, want in zip(files, expected):

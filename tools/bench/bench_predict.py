@@ -100,8 +100,9 @@ def measure_in_child(scan: str, weight: str, tmp: str, allocator: str, max_point
     code = (
         "import json, sys; sys.path.insert(0, {root!r}); from tools.bench.bench_predict import run; "
         "print(json.dumps(run({scan!r}, {weight!r}, {out!r}, {allocator!r}, {max_points!r})))"
-    ).format(root=ROOT, scan=scan, weight=weight, out=os.path.join(tmp, "out"), allocator=allocator,
-             max_points=max_points)
+    ).format(
+        root=ROOT, scan=scan, weight=weight, out=os.path.join(tmp, "out"), allocator=allocator, max_points=max_points
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])

@@ -7,9 +7,10 @@
   studies:
     batch     the full model fine-tuned with several batch sizes (the paper's Fig. 5: SPD makes it insensitive)
     shuffle   the full model with and without token shuffling in every SSM block
-    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/studies/csp_reach.py), cross-scene
-              class consistency (tools/studies/embed_plot.py), the scannet-mini linear probe (tools/studies/linear_probe.py) and
-              SPD fine-tuning mIoU; with the study config (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
+    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/studies/csp_reach.py),
+              cross-scene class consistency (tools/studies/embed_plot.py), the scannet-mini linear probe
+              (tools/studies/linear_probe.py) and SPD fine-tuning mIoU; with the study config
+              (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
 
 Each run goes through tools/train.py / tools/test.py; the table (mean and spread of mIoU / mAcc / OA over seeds)
 is written as markdown with the command that produced it.
@@ -156,7 +157,8 @@ def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bo
         with open(reach_json) as f:
             reach = json.load(f)["csp"]
         probe = tool_json(
-            [sys.executable, "tools/studies/linear_probe.py", "--checkpoint", path], os.path.join(out, f"probe-{name}.log")
+            [sys.executable, "tools/studies/linear_probe.py", "--checkpoint", path],
+            os.path.join(out, f"probe-{name}.log"),
         )["results"]["pre-trained"]
         measures[csp] = dict(
             reach_changed=min(s["min_changed"] for s in stage_summary(reach)),

@@ -3,9 +3,10 @@ memory, the state surviving one sample, the share of a sample's tokens that feel
 of each residual branch; per stage and at the output, how much a sample's features change when the previous sample
 is replaced. CSP mode, with independent mode as the control (all zeros).
 
-    python tools/studies/csp_reach.py --config-file configs/demo/pretrain-pointcsp-demo.py                # untrained
-    python tools/studies/csp_reach.py --config-file exp/demo/pretrain/config.py --weight exp/demo/pretrain/model/model_last.pth
-    python tools/studies/csp_reach.py --config-file CFG --data config --json exp/reach.json   # the config's train scenes
+    python tools/studies/csp_reach.py --config-file configs/demo/pretrain-pointcsp-demo.py           # untrained
+    python tools/studies/csp_reach.py --config-file exp/demo/pretrain/config.py \
+        --weight exp/demo/pretrain/model/model_last.pth
+    python tools/studies/csp_reach.py --config-file CFG --data config --json exp/reach.json  # the config's scenes
 
 Scenes: procedural rooms (`--data rooms`, the default) or the config's training dataset (`--data config`), each
 grid-sampled at the backbone's grid size and cropped to `--points` around a random point, as training crops are.
