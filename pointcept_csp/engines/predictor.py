@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from .. import host
 from ..datasets.normals import estimate_normals
 from ..datasets.readers import PointCloudError
+from ..standalone.datasets import test_fragments
 from ..utils.device import to_device
 
 SEMSEG_TESTERS = ("CSPSemSegTester", "SemSegTester")
@@ -111,27 +112,6 @@ class SceneSegmenter:
         test.update(data_root=root, split=PREDICT_SPLIT, test_mode=True)
         return host.build_dataset(test)
 
-    @staticmethod
-    def fragments(dataset) -> tuple[dict, Iterator[dict]]:
-        """The scan's transformed data (for its `inverse` map) and its fragments, made one augmentation at a time
-        with the dataset's own transform, augmentations, voxelisation, crop and post-transform (as its
-        `prepare_test_data`, which holds them all at once)."""
-        data = dataset.transform(dataset.get_data(0))
-
-        def generate():
-            for aug in dataset.aug_transform:
-                augmented = aug(copy.deepcopy(data))
-                if dataset.test_voxelize is None:
-                    augmented["index"] = np.arange(len(augmented["coord"]))
-                    parts = [augmented]
-                else:
-                    parts = dataset.test_voxelize(augmented)
-                for part in parts:
-                    for fragment in dataset.test_crop(part) if dataset.test_crop is not None else [part]:
-                        yield dataset.post_transform(fragment)
-
-        return data, generate()
-
     def slabs(self, fragment: dict) -> list[dict]:
         """The fragment, or slabs of at most `max_points` points along its longer horizontal axis."""
         n = len(fragment["coord"])
@@ -153,9 +133,9 @@ class SceneSegmenter:
         """Class probabilities `[N, num_classes]` (float32) for every point of `cloud`, in its order."""
         with tempfile.TemporaryDirectory(prefix="pointcept-csp-predict-") as root:
             dataset = self.scene_dataset(cloud, root)
-            data, fragments = self.fragments(dataset)
+            data = dataset.transform(dataset.get_data(0))
             scores = torch.zeros(len(data["coord"]), self.num_classes, device=self.device)
-            for fragment in fragments:
+            for fragment in test_fragments(dataset, data):  # one augmentation at a time, not all fragments at once
                 for slab in self.slabs(fragment):
                     batch = to_device(host.collate_fn([slab]), self.device)
                     probs = F.softmax(self.model(batch)["seg_logits"].float(), dim=-1)

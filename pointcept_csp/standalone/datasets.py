@@ -11,12 +11,30 @@ import copy
 import glob
 import json
 import os
+from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from .builder import DATASETS, TRANSFORMS
 from .transforms import Compose
+
+
+def test_fragments(dataset, data: dict) -> Iterator[dict]:
+    """The fragments of one transformed test sample, made one test-time augmentation at a time: augment, voxelise
+    (`index` maps each fragment point to the sample's points), crop, post-transform. Reads only the attributes that
+    Pointcept's datasets and ours share (`aug_transform`, `test_voxelize`, `test_crop`, `post_transform`), so
+    tools/predict.py streams any host's dataset through it."""
+    for aug in dataset.aug_transform:
+        augmented = aug(copy.deepcopy(data))
+        if dataset.test_voxelize is None:
+            augmented["index"] = np.arange(len(augmented["coord"]))
+            parts = [augmented]
+        else:
+            parts = dataset.test_voxelize(augmented)
+        for part in parts:
+            for fragment in dataset.test_crop(part) if dataset.test_crop is not None else [part]:
+                yield dataset.post_transform(fragment)
 
 
 @DATASETS.register_module()
@@ -109,17 +127,7 @@ class DefaultDataset(torch.utils.data.Dataset):
         result = dict(segment=data.pop("segment"), name=data.pop("name"))
         if "origin_segment" in data:
             result["origin_segment"], result["inverse"] = data.pop("origin_segment"), data.pop("inverse")
-        fragments = []
-        for aug in self.aug_transform:
-            augmented = aug(copy.deepcopy(data))
-            if self.test_voxelize is None:
-                augmented["index"] = np.arange(len(augmented["coord"]))
-                parts = [augmented]
-            else:
-                parts = self.test_voxelize(augmented)
-            for part in parts:
-                fragments += self.test_crop(part) if self.test_crop is not None else [part]
-        result["fragment_list"] = [self.post_transform(f) for f in fragments]
+        result["fragment_list"] = list(test_fragments(self, data))
         return result
 
     def __getitem__(self, idx: int) -> dict:
