@@ -77,7 +77,7 @@ class SemSegEvaluator(_Evaluator):
 
     def scores(self, counts):
         inter, union, target = (np.sum(c, axis=0) for c in zip(*counts))
-        return segmentation_scores(inter, union, target)
+        return segmentation_scores(inter, union, target, self.trainer.cfg.data.get("eval_classes"))
 
     def log_per_class(self, scores, names):
         for i, (iou, acc) in enumerate(zip(scores["iou_class"], scores["acc_class"])):

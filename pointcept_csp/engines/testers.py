@@ -88,13 +88,13 @@ class SemSegTester(TesterBase):
             np.save(os.path.join(self.result_dir, f"{sample['name']}_pred.npy"), pred)
             counts = np.stack(intersection_and_union(pred, segment, num_classes, ignore))
             totals += counts
-            scene = segmentation_scores(*counts)
+            scene = segmentation_scores(*counts, self.cfg.data.get("eval_classes"))
             per_scene[sample["name"]] = dict(mIoU=scene["mIoU"], allAcc=scene["allAcc"])
             self.logger.info(
                 f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {len(fragments)} fragments "
                 f"mIoU {scene['mIoU']:.4f} allAcc {scene['allAcc']:.4f}"
             )
-        scores = segmentation_scores(*totals)
+        scores = segmentation_scores(*totals, self.cfg.data.get("eval_classes"))
         names = self.cfg.data.get("names") or [str(c) for c in range(num_classes)]
         for c in range(num_classes):
             self.logger.info(
@@ -108,6 +108,7 @@ class SemSegTester(TesterBase):
             mAcc=scores["mAcc"],
             allAcc=scores["allAcc"],
             names=list(names),
+            eval_classes=self.cfg.data.get("eval_classes"),
             intersection=totals[0].tolist(),
             union=totals[1].tolist(),
             target=totals[2].tolist(),

@@ -30,15 +30,25 @@ def intersection_and_union(
     return area_inter.numpy(), area_union.numpy(), area_target.numpy()
 
 
-def segmentation_scores(intersection: np.ndarray, union: np.ndarray, target: np.ndarray) -> dict:
-    """mIoU / mAcc over classes present in the targets or predictions (union > 0), and overall accuracy."""
+def segmentation_scores(
+    intersection: np.ndarray, union: np.ndarray, target: np.ndarray, classes: list[int] | None = None
+) -> dict:
+    """mIoU / mAcc over classes present in the targets or predictions (union > 0), or over `classes` when given (a
+    config's `data.eval_classes`: e.g. the classes present in both the train and the val split), and overall
+    accuracy over every point."""
     intersection, union, target = (np.asarray(x, dtype=np.float64) for x in (intersection, union, target))
     iou = intersection / np.maximum(union, 1)
     acc = intersection / np.maximum(target, 1)
     present = union > 0
+    counted = target > 0
+    if classes is not None:
+        bad = [c for c in classes if not 0 <= c < len(union)]
+        if bad or not classes:
+            raise ValueError(f"eval_classes must be class ids in [0, {len(union)}), got {list(classes)}")
+        present = counted = np.isin(np.arange(len(union)), classes)
     return dict(
         mIoU=float(iou[present].mean()) if present.any() else 0.0,
-        mAcc=float(acc[target > 0].mean()) if (target > 0).any() else 0.0,
+        mAcc=float(acc[counted].mean()) if counted.any() else 0.0,
         allAcc=float(intersection.sum() / max(target.sum(), 1)),
         iou_class=iou,
         acc_class=acc,

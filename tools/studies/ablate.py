@@ -159,7 +159,7 @@ def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bo
         probe = tool_json(
             [sys.executable, "tools/studies/linear_probe.py", "--checkpoint", path],
             os.path.join(out, f"probe-{name}.log"),
-        )["results"]["pre-trained"]
+        )["results"]["pre-trained"]["alone"]["linear_probe"]
         measures[csp] = dict(
             reach_changed=min(s["min_changed"] for s in stage_summary(reach)),
             reach_output=reach["output"],
