@@ -58,7 +58,7 @@ def parse_args(argv=None):
     parser.add_argument("--ignore-index", type=int, default=-1, help="label of unannotated points (default -1)")
     parser.add_argument("--save-txt", action="store_true", help="also write x y z label as text")
     parser.add_argument("--save-probs", action="store_true", help="also write per-class probabilities")
-    parser.add_argument("--topk", type=int, default=5, help="classes reported per object (classification)")
+    parser.add_argument("--topk", type=int, help="classes reported per object (classification; default 5)")
     parser.add_argument("--max-points", type=int, help="cut larger fragments into slabs of this many points")
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cuda or cpu")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -129,7 +129,7 @@ def classify_file(args, path, cfg, model, device, names) -> dict:
     cloud = read_points(path, args.columns)
     notes = complete_features(path, cloud, feature_keys(cfg), args.fill_color, args.normal_k)
     probs = classify(cfg, model, device, cloud)
-    top = np.argsort(-probs)[: args.topk]
+    top = np.argsort(-probs)[: args.topk or 5]
     return dict(notes=notes, topk=[dict(cls=names[c], id=int(c), prob=float(probs[c])) for c in top])
 
 
@@ -154,6 +154,10 @@ def load(args):
     options = dict(kv.split("=", 1) for kv in args.options)
     cfg = host.load_config(args.config_file, {k: parse_option_value(v) for k, v in options.items()})
     task = task_of(cfg)
+    only = dict(semseg=("labels", "save_txt", "save_probs", "max_points"), cls=("topk",))
+    for option in only["cls" if task == "semseg" else "semseg"]:
+        if getattr(args, option):
+            raise ValueError(f"--{option.replace('_', '-')} does not apply to a {task} config ({args.config_file})")
     device = default_device(args.device)
     model, loaded = load_trained_model(cfg.model, args.weight, device)
     print(loaded)

@@ -162,6 +162,8 @@ def test_a_weight_that_does_not_fit_the_config_is_refused(tmp_path, capsys):
     assert f"{path} does not fit the config's model" in err and "size mismatch for seg_head.weight" in err
     assert predict.main(args + ["--weight", str(tmp_path / "missing.pth")]) == 2
     assert "missing.pth" in capsys.readouterr().err
+    assert predict.main(args + ["--weight", path, "--topk", "3"]) == 2  # a classification option
+    assert "--topk does not apply to a semseg config" in capsys.readouterr().err
 
 
 def test_las_without_laspy_names_the_extra(tmp_path, monkeypatch):
