@@ -59,7 +59,9 @@ def parse_args(argv=None):
     parser.add_argument("--save-txt", action="store_true", help="also write x y z label as text")
     parser.add_argument("--save-probs", action="store_true", help="also write per-class probabilities")
     parser.add_argument("--topk", type=int, help="classes reported per object (classification; default 5)")
-    parser.add_argument("--max-points", type=int, help="cut larger fragments into slabs of this many points")
+    parser.add_argument(
+        "--max-points", type=int, help="run larger scans as overlapping slabs of about this many points"
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when available), cuda or cpu")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)

@@ -3,9 +3,9 @@
 Semantic segmentation runs exactly what `CSPSemSegTester` runs: the scan is laid out as a Pointcept scene folder in a
 temporary data root, the config's own test dataset reads it, and its transform, test-time augmentations, voxelisation
 passes and crops make the fragments, whose softmax scores are summed per point (fragment voting). Fragments are made
-one augmentation at a time and scored as they come, and a fragment above `max_points` points is cut into slabs along
-its longer horizontal axis, one forward pass each, so a scan of tens of millions of points needs memory for one slab
-at a time plus the per-point score table. Classification runs the config's test transform on the object and reports
+one augmentation at a time and scored as they come; a scan above `max_points` points runs as overlapping slabs of
+about that size (`SceneSegmenter`), so a scan of tens of millions of points needs memory for one slab at a time plus
+the per-point score table. Classification runs the config's test transform on the object and reports
 the class probabilities.
 """
 
@@ -93,60 +93,75 @@ def model_coordinates(coord: np.ndarray) -> np.ndarray:
 
 
 class SceneSegmenter:
-    """Fragment voting of a semantic segmentation config's test path on one cloud at a time."""
+    """Fragment voting of a semantic segmentation config's test path on one cloud at a time.
 
-    def __init__(self, cfg, model: torch.nn.Module, device: torch.device, max_points: int | None = None) -> None:
+    `max_points`: a larger scan is cut into slabs of about that many points along its longer horizontal axis, each
+    widened by `margin` metres on both sides so that points near a cut keep their neighbours, and each slab runs the
+    whole test path (its points' votes add up where slabs overlap). Without it the scan runs as one, exactly as the
+    tester would; its fragments (one per layer of points in the fullest voxel, each covering every voxel) then all
+    exist at once for each test-time augmentation, which at 10 million points took 11 GB.
+    """
+
+    def __init__(
+        self, cfg, model: torch.nn.Module, device: torch.device, max_points: int | None = None, margin: float = 1.0
+    ) -> None:
         if max_points is not None and max_points < 1:
             raise ValueError(f"max_points must be a positive number of points, got {max_points}")
-        self.cfg, self.model, self.device, self.max_points = cfg, model, device, max_points
+        self.cfg, self.model, self.device, self.max_points, self.margin = cfg, model, device, max_points, margin
         self.num_classes = cfg.data.num_classes
 
-    def scene_dataset(self, cloud: dict[str, np.ndarray], root: str):
+    def scene_dataset(self, arrays: dict[str, np.ndarray], root: str):
         folder = os.path.join(root, PREDICT_SPLIT, "scan")
         os.makedirs(folder)
-        np.save(os.path.join(folder, "coord.npy"), model_coordinates(cloud["coord"]))
-        for key in ("color", "normal"):
-            if key in cloud:
-                np.save(os.path.join(folder, f"{key}.npy"), cloud[key].astype(np.float32))
+        for key, value in arrays.items():
+            np.save(os.path.join(folder, f"{key}.npy"), value)
         test = copy.deepcopy(self.cfg.data.test)
         test.update(data_root=root, split=PREDICT_SPLIT, test_mode=True)
         return host.build_dataset(test)
 
-    def slabs(self, fragment: dict) -> list[dict]:
-        """The fragment, or slabs of at most `max_points` points along its longer horizontal axis."""
-        n = len(fragment["coord"])
-        if self.max_points is None or n <= self.max_points:
-            return [fragment]
-        extent = fragment["coord"][:, :2].amax(0) - fragment["coord"][:, :2].amin(0)
-        order = torch.argsort(fragment["coord"][:, int(extent.argmax())])
-        slabs = []
-        for rows in order.split(self.max_points):
-            slab = {
-                k: v[rows] if torch.is_tensor(v) and v.dim() > 0 and len(v) == n else v for k, v in fragment.items()
-            }
-            slab["offset"] = torch.tensor([len(rows)])
-            slabs.append(slab)
-        return slabs
+    def slabs(self, coord: np.ndarray) -> list[np.ndarray | None]:
+        """Row indices of each slab (`[None]`: the whole scan)."""
+        if self.max_points is None or len(coord) <= self.max_points:
+            return [None]
+        axis = int(np.ptp(coord[:, :2], axis=0).argmax())
+        edges = np.quantile(coord[:, axis], np.linspace(0, 1, -(-len(coord) // self.max_points) + 1))
+        return [
+            np.flatnonzero((coord[:, axis] >= low - self.margin) & (coord[:, axis] <= high + self.margin))
+            for low, high in zip(edges[:-1], edges[1:])
+        ]
 
     @torch.no_grad()
     def predict(self, cloud: dict[str, np.ndarray], on_fragment: Callable[[], None] | None = None) -> np.ndarray:
         """Class probabilities `[N, num_classes]` (float32) for every point of `cloud`, in its order."""
+        arrays = dict(coord=model_coordinates(cloud["coord"]))
+        arrays.update({k: cloud[k].astype(np.float32) for k in ("color", "normal") if k in cloud})
+        scores = np.zeros((len(arrays["coord"]), self.num_classes), dtype=np.float32)
+        for rows in self.slabs(arrays["coord"]):
+            part = arrays if rows is None else {k: v[rows] for k, v in arrays.items()}
+            probs = self.vote(part, on_fragment)
+            if rows is None:
+                scores = probs
+            else:
+                scores[rows] += probs
+        return scores / np.maximum(scores.sum(1, keepdims=True), 1e-12)
+
+    def vote(self, arrays: dict[str, np.ndarray], on_fragment: Callable[[], None] | None) -> np.ndarray:
+        """The test path on one scan: softmax scores summed over its fragments, normalised per point."""
         with tempfile.TemporaryDirectory(prefix="pointcept-csp-predict-") as root:
-            dataset = self.scene_dataset(cloud, root)
+            dataset = self.scene_dataset(arrays, root)
             data = dataset.transform(dataset.get_data(0))
             scores = torch.zeros(len(data["coord"]), self.num_classes, device=self.device)
-            for fragment in test_fragments(dataset, data):  # one augmentation at a time, not all fragments at once
-                for slab in self.slabs(fragment):
-                    batch = to_device(host.collate_fn([slab]), self.device)
-                    probs = F.softmax(self.model(batch)["seg_logits"].float(), dim=-1)
-                    scores.index_add_(0, batch["index"].long(), probs)
+            for fragment in test_fragments(dataset, data):  # one augmentation at a time
+                batch = to_device(host.collate_fn([fragment]), self.device)
+                probs = F.softmax(self.model(batch)["seg_logits"].float(), dim=-1)
+                scores.index_add_(0, batch["index"].long(), probs)
                 if on_fragment is not None:
                     on_fragment()
         scores /= scores.sum(1, keepdim=True).clamp_min(1e-12)
         if "inverse" in data:
             scores = scores[torch.as_tensor(np.asarray(data["inverse"]), device=scores.device).long()]
-        if len(scores) != len(cloud["coord"]):
-            raise RuntimeError(f"the test pipeline returned {len(scores)} points for a scan of {len(cloud['coord'])}")
+        if len(scores) != len(arrays["coord"]):
+            raise RuntimeError(f"the test pipeline returned {len(scores)} points for a scan of {len(arrays['coord'])}")
         return scores.cpu().numpy()
 
 
