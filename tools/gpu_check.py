@@ -6,11 +6,11 @@ unpacks the carried GPU packages (.whl/gpu-site.tar.xz) into a temporary site.
     sh tools/gpu_check.sh --dry-run           # anywhere: checks that everything it would run exists and parses
     sh tools/gpu_check.sh --only tests ops    # some parts only
 
-Parts: env (versions, device), tests (`pytest -m "requires_cuda or fla"`: fla's kernels against the float64
+Parts: env (versions, device); tests (`pytest -m "requires_cuda or fla"`: fla's kernels against the float64
 references, mixers, backbone and SPD pair, forward and backward with final states and resets; spconv vs the native
-conv; backbone CUDA vs CPU; a bf16 autocast training step), ops (bench_ops GPU rows), backbone (training step at
-B = 2 / 8 / 16 dense scenes of 80k points, CSP vs independent vs patch attention, bf16), pretrain (the ScanNet recipe at full width on dense procedural rooms),
-reach (the CSP reach report on the pre-trained checkpoint, when tools/studies/csp_reach.py exists).
+conv; backbone CUDA vs CPU; a bf16 autocast training step); ops (bench_ops GPU rows); backbone (training step at
+B = 2 / 8 / 16 dense scenes of 80k points, CSP vs independent vs patch attention, bf16); pretrain (the ScanNet recipe
+at full width on dense procedural rooms); reach (the CSP reach report on the pre-trained checkpoint).
 """
 
 from __future__ import annotations
