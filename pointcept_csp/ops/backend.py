@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import importlib.util
 import os
@@ -45,10 +46,20 @@ def hopper_triton_blocker(capability: tuple[int, int], triton_version: str, has_
 
 def fla_training_blocker(x: torch.Tensor) -> str | None:
     """Why fla's backward cannot run for this CUDA tensor, or `None` (see `hopper_triton_blocker`)."""
-    if not x.is_cuda or importlib.util.find_spec("triton") is None:
+    return (
+        _device_blocker(x.device.index if x.device.index is not None else torch.cuda.current_device())
+        if x.is_cuda
+        else None
+    )
+
+
+@functools.lru_cache(maxsize=None)
+def _device_blocker(index: int) -> str | None:
+    """Once per device: every mixer call of a training step asks, and the answer reads package metadata."""
+    if importlib.util.find_spec("triton") is None:
         return None
     return hopper_triton_blocker(
-        torch.cuda.get_device_capability(x.device),
+        torch.cuda.get_device_capability(index),
         importlib.metadata.version("triton"),
         importlib.util.find_spec("tilelang") is not None,
     )
