@@ -143,6 +143,8 @@ def _write_data(cfg, root: str) -> bool:
 
 
 def _tiny_backbone(cfg) -> dict:
+    if "enc_depths" not in cfg.model.backbone:  # not our SSM backbone (the sparse-conv U-Net): already small
+        return {}
     stages = len(cfg.model.backbone.enc_depths)
     options = {
         "model.backbone.enc_depths": (1,) * stages,

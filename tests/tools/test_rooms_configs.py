@@ -40,3 +40,15 @@ def test_pretrain_then_plain_and_spd_finetune_on_real_rooms(tmp_path):
         assert "Val result: mIoU" in log and os.path.isfile(os.path.join(save, "model", "model_last.pth"))
         # the per-class lines cover all 20 classes; the mean is over the 10 shared ones (tests/test_metrics.py)
         assert log.count("Result: iou/accuracy") == 20
+
+
+@pytest.mark.parametrize("name", ["semseg-spunet-native-v1m1-0-rooms", "semseg-spunet-native-v1m1-0-rooms-plain"])
+def test_sparse_unet_trains_from_scratch_on_real_rooms(tmp_path, name):
+    """SPD plug-and-play (the paper's CamPoint + SPD row): the sparse-conv U-Net, no pre-training, SPD or plain."""
+    save = str(tmp_path / name)
+    options = [f"save_path={save}", "epoch=1", "eval_epoch=1", "num_worker=0"]
+    run_tool("tools/train.py", "--config-file", f"configs/scannet/{name}.py", "--options", *options)
+    log = open(os.path.join(save, "train.log")).read()
+    assert "SparseUNet" in log or "SpUNet" in log
+    assert ("loss_spd" in log) == (not name.endswith("plain")), name
+    assert "Val result: mIoU" in log

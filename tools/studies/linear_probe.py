@@ -151,6 +151,7 @@ def main():
     parser.add_argument("--save-path", default="exp/scannet/tiny-pre-probe")
     parser.add_argument("--options", nargs="*", default=[], help="overrides for the pre-training run")
     parser.add_argument("--json", help="also write the results here")
+    parser.add_argument("--no-reference", action="store_true", help="skip the randomly initialised reference")
     args = parser.parse_args()
     checkpoint = args.checkpoint
     if args.pretrain:
@@ -169,7 +170,7 @@ def main():
     train, val = load_scans(args.data_root, "train", grid), load_scans(args.data_root, "val", grid)
     classes = shared_classes(train, val)
     results = {}
-    for name in ("pre-trained", "random init"):
+    for name in ("pre-trained",) if args.no_reference else ("pre-trained", "random init"):
         torch.manual_seed(0)
         backbone = host.build_model(cfg.model.backbone)
         if name == "pre-trained":

@@ -1,0 +1,79 @@
+"""tools/studies/rooms.py, the #22 driver: its fine-tuning schedules give the asked number of optimizer steps at
+every batch size, the study lists the runs it promises (4 ablation rows, 2 x 3 batch sizes, U-Net plain / SPD per
+seed), runs wait for what they need and are skipped when it failed, and val curves are read from a train log."""
+
+import argparse
+import os
+
+import pytest
+
+from tools.studies import rooms
+
+
+def args(tmp_path, **kw):
+    values = dict(exp=str(tmp_path / "exp"), data_root="data", steps=150, long_steps=400, seeds=[0, 1])
+    return argparse.Namespace(**{**values, **kw})
+
+
+@pytest.mark.parametrize("batch", [2, 4, 8])
+def test_finetune_schedule_gives_the_asked_steps(batch):
+    options = dict(o.split("=") for o in rooms.finetune_schedule(150, batch))
+    loops = int(options["epoch"]) // int(options["eval_epoch"])
+    steps_per_trainer_epoch = rooms.TRAIN_SCANS * loops / batch
+    assert steps_per_trainer_epoch == rooms.EVAL_EVERY
+    assert steps_per_trainer_epoch * int(options["eval_epoch"]) == 150 and int(options["batch_size"]) == batch
+
+
+def test_finetune_schedule_refuses_steps_it_cannot_split():
+    with pytest.raises(ValueError, match="do not split"):
+        rooms.finetune_schedule(160, 4)
+    with pytest.raises(ValueError, match="batch 3"):
+        rooms.finetune_schedule(150, 3)
+
+
+def test_the_study_lists_every_promised_run(tmp_path):
+    study = rooms.Study(args(tmp_path))
+    study.study([0, 1])
+    names = [os.path.basename(p) for p in study.runs]
+    for seed in (0, 1):
+        for run in ("csp-plain", "csp-spd", "nocsp-plain", "nocsp-spd", "spunet-plain", "spunet-spd"):
+            assert f"ft-{run}-s{seed}" in names
+        for batch in (2, 8):
+            assert {f"ft-csp-plain-b{batch}-s{seed}", f"ft-csp-spd-b{batch}-s{seed}"} <= set(names)
+        assert {f"pre-csp-s{seed}", f"pre-nocsp-s{seed}", f"probe-csp-s{seed}.json"} <= set(names)
+    plain = study.runs[os.path.join(str(tmp_path / "exp"), "ft-nocsp-plain-s1")]
+    assert "model.spd=False" in plain.command and plain.needs[0].command[-1] == "model.cross_sample=False"
+    assert not study.runs[os.path.join(str(tmp_path / "exp"), "ft-spunet-spd-s0")].needs  # from scratch
+    assert len(names) == len(set(names)) == 2 * (2 + 2 + 4 + 4 + 2)
+
+
+def test_runs_wait_for_their_needs_and_skip_after_a_failure(tmp_path):
+    study = rooms.Study(args(tmp_path))
+    log = tmp_path / "order.txt"
+    write = f"open({str(log)!r}, 'a').write('{{}}\\n')"
+    first = study.add("first", ["-c", "import time; time.sleep(0.5); " + write.format("first")])
+    study.add("second", ["-c", write.format("second")], [first])
+    broken = study.add("broken", ["-c", "raise SystemExit(3)"])
+    after_broken = study.add("after-broken", ["-c", write.format("after-broken")], [broken])
+    study.execute(2)
+    assert log.read_text().split() == ["first", "second"]
+    assert after_broken.state == "failed" and not os.path.exists(after_broken.done_marker)
+    assert os.path.isfile(first.done_marker)
+    again = rooms.Study(args(tmp_path))  # a finished run is not redone
+    again.add("first", ["-c", "raise SystemExit(1)"])
+    again.execute(1)
+    assert log.read_text().split() == ["first", "second"]
+
+
+def test_val_curve_reads_every_evaluation(tmp_path):
+    run = tmp_path / "ft-x-s0"
+    run.mkdir()
+    (run / "train.log").write_text(
+        "[..] Train: [1/2][25/25] loss: 1.0\n[..] Val result: mIoU: 0.1000 mAcc: 0.2000 allAcc: 0.5000\n"
+        "[..] Val result: mIoU: 0.1500 mAcc: 0.2500 allAcc: 0.5500\n"
+    )
+    assert rooms.val_curve(str(run)) == []  # not finished
+    (run / "done").write_text("")
+    curve = rooms.val_curve(str(run))
+    assert [c[0] for c in curve] == [25, 50]
+    assert curve[1][1:] == pytest.approx((15.0, 25.0, 55.0))

@@ -1,0 +1,430 @@
+"""The paper's claims on real, different rooms (#22): ../shared/data/scannet-rooms, train = rooms 1-5, val = rooms
+6-8, the CPU-sized configs configs/scannet/*-rooms*.py. Two stages, each a list of runs that are cached by name under
+--exp (a finished run is never redone, so an interrupted study resumes where it stopped):
+
+  search  one seed: pre-training length (the cross-room probe every 50 steps, CSP and no CSP), scenes per CSP
+          sequence (2 / 4 / 8 at an equal number of scans seen), CPE vs the paper's plain block, fine-tuning length
+          (the val curve of a long plain and a long SPD run), the teacher reading its views in CSP mode or
+          independently, the SPD weight and the teacher's EMA horizon.
+  study   --seeds: the 4-row ablation (CSP / no-CSP pre-training x plain / SPD fine-tuning) with the cross-room probes
+          of both pre-trainings, fine-tuning batch size 2 / 4 / 8 at an equal number of optimizer steps (plain and
+          SPD), and SPD on the sparse-conv U-Net (SpUNet-native-v1m1) trained from scratch vs plain.
+
+A fine-tuning run is scored by the val mIoU of its last checkpoint over the classes both splits share (every point of
+the 5 val scans, Pointcept's evaluator, no test-time voting); its val curve (every 25 steps) is kept for the plots.
+`tables` writes the markdown tables (--output) and the curve plots (--figures) from whatever has finished.
+
+    python tools/studies/rooms.py search --jobs 2
+    python tools/studies/rooms.py study --seeds 0 1 2 --jobs 2
+    python tools/studies/rooms.py tables --seeds 0 1 2 --output docs/results-rooms.md --figures docs/figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PRETRAIN = "configs/scannet/pretrain-pointcsp-v1m1-0-rooms.py"
+FINETUNE = "configs/scannet/semseg-pointcsp-v1m1-0-rooms.py"
+SPUNET = "configs/scannet/semseg-spunet-native-v1m1-0-rooms.py"
+TRAIN_SCANS = 10  # scannet-rooms/train
+PRETRAIN_STEPS = 300  # the pre-training config: 300 steps of 25 per trainer epoch, a checkpoint every 2 trainer epochs
+CURVE_EPOCHS = (2, 4, 8)  # the probe curve: checkpoints after 50, 100 and 200 steps (and the last, 300)
+EVAL_EVERY = 25  # fine-tuning steps between evaluations
+
+
+@dataclass
+class Run:
+    """One train / probe command; `needs` must finish first. `path` is its output directory or JSON file."""
+
+    path: str
+    command: list[str]
+    needs: list[Run] = field(default_factory=list)
+    state: str = "waiting"  # waiting, running, done, failed
+
+    @property
+    def done_marker(self) -> str:
+        return self.path + ".done" if self.path.endswith(".json") else os.path.join(self.path, "done")
+
+
+def finetune_schedule(steps: int, batch: int) -> list[str]:
+    """Options for `steps` optimizer steps at `batch` scans per step, evaluating every EVAL_EVERY steps. The config's
+    trainer epoch loops the train list `epoch // eval_epoch` times; one trainer epoch = EVAL_EVERY steps."""
+    loops, rest = divmod(EVAL_EVERY * batch, TRAIN_SCANS)
+    if rest or steps % EVAL_EVERY:
+        raise ValueError(f"{steps} steps at batch {batch} do not split into {EVAL_EVERY}-step evaluations")
+    evaluations = steps // EVAL_EVERY
+    return [f"epoch={loops * evaluations}", f"eval_epoch={evaluations}", f"batch_size={batch}"]
+
+
+class Study:
+    def __init__(self, args):
+        self.args, self.runs = args, {}
+
+    def add(self, path: str, command: list[str], needs: list[Run] = ()) -> Run:
+        path = os.path.join(self.args.exp, path)
+        if path not in self.runs:
+            self.runs[path] = Run(path, command, list(needs))
+        return self.runs[path]
+
+    def pretrain(self, name: str, seed: int, options: list[str] = ()) -> Run:
+        path = os.path.join(self.args.exp, f"pre-{name}-s{seed}")
+        command = ["tools/train.py", "--config-file", PRETRAIN, "--options", f"save_path={path}", f"seed={seed}"]
+        return self.add(f"pre-{name}-s{seed}", command + list(options))
+
+    def probe(self, pre: Run, epoch: int | None = None, sequence: int = 4, reference: bool = False) -> Run:
+        """The cross-room probes of a pre-training's last (or `epoch_{epoch}`) checkpoint; `reference`: also of a
+        randomly initialised backbone."""
+        checkpoint = os.path.join(pre.path, "model", f"epoch_{epoch}.pth" if epoch else "model_last.pth")
+        name = os.path.basename(pre.path).replace("pre-", "probe-") + (f"-e{epoch}" if epoch else "") + ".json"
+        path = os.path.join(self.args.exp, name)
+        command = [
+            "tools/studies/linear_probe.py",
+            "--checkpoint",
+            checkpoint,
+            "--config",
+            os.path.join(pre.path, "config.py"),
+        ]
+        command += ["--data-root", self.args.data_root, "--sequence", str(sequence), "--json", path]
+        return self.add(name, command + ([] if reference else ["--no-reference"]), [pre])
+
+    def finetune(self, name, seed, pre: Run | None, steps, batch=4, config=FINETUNE, options=()) -> Run:
+        path = os.path.join(self.args.exp, f"ft-{name}-s{seed}")
+        command = ["tools/train.py", "--config-file", config, "--options", f"save_path={path}", f"seed={seed}"]
+        command += finetune_schedule(steps, batch) + list(options)
+        if pre is not None:
+            command.append(f"weight={os.path.join(pre.path, 'model', 'model_last.pth')}")
+        return self.add(f"ft-{name}-s{seed}", command, [pre] if pre else [])
+
+    # the stages -----------------------------------------------------------------------------------------------------
+
+    def prepare(self, seeds: list[int]) -> None:
+        """The long poles first: the long fine-tuning runs that fix the study's length, and every pre-training."""
+        csp = self.pretrain("csp", 0)
+        self.finetune("long-spd", 0, csp, self.args.long_steps)
+        self.finetune("long-plain", 0, csp, self.args.long_steps, options=self.spd(False))
+        for seed in seeds:
+            self.pretrain("csp", seed)
+            self.pretrain("nocsp", seed, ["model.cross_sample=False"])
+
+    def study(self, seeds: list[int]) -> None:
+        steps = self.args.steps
+        for seed in seeds:  # the ablation first: the study's core
+            pre = {True: self.pretrain("csp", seed), False: self.pretrain("nocsp", seed, ["model.cross_sample=False"])}
+            for csp in (True, False):
+                self.probe(pre[csp], reference=csp and seed == 0)
+                for spd in (False, True):
+                    self.finetune(self.ablation_name(csp, spd), seed, pre[csp], steps, options=self.spd(spd))
+        for seed in seeds:
+            for batch in (2, 8):
+                for spd in (False, True):
+                    name = f"{self.ablation_name(True, spd)}-b{batch}"
+                    self.finetune(name, seed, self.pretrain("csp", seed), steps, batch, options=self.spd(spd))
+            for spd in (False, True):
+                name = f"spunet-{'spd' if spd else 'plain'}"
+                self.finetune(name, seed, None, steps, config=SPUNET, options=self.spd(spd))
+
+    def search(self, seed: int = 0) -> None:
+        steps = self.args.steps
+        csp, nocsp = self.pretrain("csp", seed), self.pretrain("nocsp", seed, ["model.cross_sample=False"])
+        variants = {
+            "teacher-independent": ["model.teacher_cross_sample=False"],
+            "spd-weight-0.3": ["model.lambda_spd=0.3"],
+            "spd-weight-3": ["model.lambda_spd=3.0"],
+            "horizon-0.03": ["model.momentum.horizon=0.03"],
+            "horizon-0.3": ["model.momentum.horizon=0.3"],
+        }
+        for name, options in variants.items():
+            self.finetune(name, seed, csp, steps, options=options)
+        for pre in (csp, nocsp):
+            for epoch in CURVE_EPOCHS:
+                self.probe(pre, epoch)
+        for sequence in (2, 8):  # scans per CSP sequence, at the config's number of scans seen
+            self.probe(self.pretrain(f"csp-seq{sequence}", seed, [f"batch_size={sequence}"]), sequence=sequence)
+        self.probe(self.pretrain("csp-nocpe", seed, ["model.backbone.cpe=False"]))
+
+    @staticmethod
+    def ablation_name(csp: bool, spd: bool) -> str:
+        return f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}"
+
+    @staticmethod
+    def spd(on: bool) -> list[str]:
+        return [] if on else ["model.spd=False"]
+
+    # running --------------------------------------------------------------------------------------------------------
+
+    def execute(self, jobs: int) -> None:
+        """Runs every run in the order added, `jobs` at a time, each single-threaded; a run waits for its `needs`."""
+        lock = threading.Condition()
+        for run in self.runs.values():
+            if os.path.isfile(run.done_marker):
+                run.state = "done"
+
+        def next_run():
+            with lock:
+                while True:
+                    waiting = [r for r in self.runs.values() if r.state == "waiting"]
+                    for run in waiting:
+                        if any(n.state == "failed" for n in run.needs):
+                            run.state = "failed"
+                            print(f"skipped (a run it needs failed): {run.path}", flush=True)
+                        elif all(n.state == "done" for n in run.needs):
+                            run.state = "running"
+                            return run
+                    if not any(r.state == "waiting" for r in self.runs.values()):
+                        return None
+                    lock.wait()
+
+        def worker():
+            while (run := next_run()) is not None:
+                state = "done" if self.launch(run) else "failed"
+                with lock:
+                    run.state = state
+                    lock.notify_all()
+
+        threads = [threading.Thread(target=worker) for _ in range(jobs)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def launch(self, run: Run) -> bool:
+        log = run.path[: -len(".json")] + ".log" if run.path.endswith(".json") else os.path.join(run.path, "run.log")
+        os.makedirs(os.path.dirname(log), exist_ok=True)
+        env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
+        print(f"start {run.path}", flush=True)
+        with open(log, "w") as f:
+            code = subprocess.run([sys.executable, *run.command], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
+        if code.returncode:
+            print(f"FAILED ({code.returncode}) {run.path}: {log}", flush=True)
+            return False
+        with open(run.done_marker, "w") as f:
+            f.write(shlex.join(run.command) + "\n")
+        print(f"done  {run.path}", flush=True)
+        return True
+
+
+# reading results ----------------------------------------------------------------------------------------------------
+
+VAL = re.compile(r"Val result: mIoU: ([\d.]+) mAcc: ([\d.]+) allAcc: ([\d.]+)")
+
+
+def val_curve(run_dir: str) -> list[tuple[int, float, float, float]]:
+    """(step, mIoU, mAcc, OA) of every evaluation of a finished fine-tuning run, in %."""
+    if not os.path.isfile(os.path.join(run_dir, "done")):
+        return []
+    with open(os.path.join(run_dir, "train.log")) as f:
+        values = VAL.findall(f.read())
+    return [(EVAL_EVERY * (i + 1), *(100 * float(v) for v in row)) for i, row in enumerate(values)]
+
+
+def probe_result(path: str, reading: str = "alone", name: str = "pre-trained") -> dict | None:
+    if not os.path.isfile(path + ".done"):
+        return None
+    with open(path) as f:
+        result = json.load(f)["results"][name][reading]
+    return dict(probe=100 * result["linear_probe"]["mIoU"], consistency=100 * result["class_consistency"])
+
+
+def mean_std(values: list[float]) -> str:
+    if not values:
+        return "-"
+    values = np.array(values)
+    spread = values.std(ddof=1) if len(values) > 1 else 0.0
+    return f"{values.mean():.1f} ± {spread:.1f}" + (f" (n={len(values)})" if len(values) < 3 else "")
+
+
+def last_val(exp: str, name: str, seeds: list[int]) -> list[float]:
+    return [curve[-1][1] for s in seeds if (curve := val_curve(os.path.join(exp, f"ft-{name}-s{s}")))]
+
+
+def tables(args) -> str:
+    exp, seeds = args.exp, args.seeds
+    command = "python tools/studies/rooms.py " + shlex.join(sys.argv[1:])
+    lines = [
+        "# Real rooms (#22): raw tables",
+        "",
+        f"Produced by `{command}` from the runs of `tools/studies/rooms.py search` and `study` (see its docstring).",
+        "Every mIoU is over the 10 classes both splits share, on the 5 val scans (rooms 6-8), in %.",
+        "",
+        "## Search (seed 0)",
+        "",
+        "| pre-training | probe mIoU (alone) | probe mIoU (CSP reading) | consistency (alone) | consistency (CSP) |",
+        "|---|---|---|---|---|",
+    ]
+    reference = probe_result(os.path.join(exp, "probe-csp-s0.json"), name="random init")
+    if reference:
+        csp_ref = probe_result(os.path.join(exp, "probe-csp-s0.json"), "csp", "random init")
+        lines.append(
+            f"| random init | {reference['probe']:.1f} | {csp_ref['probe']:.1f} | {reference['consistency']:.1f} | "
+            f"{csp_ref['consistency']:.1f} |"
+        )
+    for name, title in [
+        ("csp", "CSP, 4 scans per sequence, CPE"),
+        ("nocsp", "no CSP"),
+        ("csp-seq2", "CSP, 2 scans per sequence"),
+        ("csp-seq8", "CSP, 8 scans per sequence"),
+        ("csp-nocpe", "CSP, plain block (no CPE)"),
+    ]:
+        path = os.path.join(exp, f"probe-{name}-s0.json")
+        alone, together = probe_result(path), probe_result(path, "csp")
+        if alone:
+            lines.append(
+                f"| {title} | {alone['probe']:.1f} | {together['probe']:.1f} | {alone['consistency']:.1f} | "
+                f"{together['consistency']:.1f} |"
+            )
+    lines += [
+        "",
+        "Pre-training length (probe mIoU, each scan read alone):",
+        "",
+        "| steps | CSP | no CSP |",
+        "|---|---|---|",
+    ]
+    for epoch in list(CURVE_EPOCHS) + [None]:
+        cells = []
+        for name in ("csp", "nocsp"):
+            result = probe_result(os.path.join(exp, f"probe-{name}-s0" + (f"-e{epoch}" if epoch else "") + ".json"))
+            cells.append(f"{result['probe']:.1f}" if result else "-")
+        lines.append(f"| {25 * epoch if epoch else PRETRAIN_STEPS} | " + " | ".join(cells) + " |")
+    lines += ["", "Fine-tuning variants (val mIoU of the last checkpoint, from the CSP pre-training):", ""]
+    lines += ["| fine-tuning | steps | val mIoU |", "|---|---|---|"]
+    for name in (
+        "long-plain",
+        "long-spd",
+        "csp-plain",
+        "csp-spd",
+        "teacher-independent",
+        "spd-weight-0.3",
+        "spd-weight-3",
+        "horizon-0.03",
+        "horizon-0.3",
+    ):
+        curve = val_curve(os.path.join(exp, f"ft-{name}-s0"))
+        if curve:
+            lines.append(f"| {name} | {curve[-1][0]} | {curve[-1][1]:.1f} |")
+    lines += [
+        "",
+        f"## Ablation (seeds {seeds})",
+        "",
+        "| row | pre-training | fine-tuning | val mIoU |",
+        "|---|---|---|---|",
+    ]
+    for row, csp, spd in (
+        ("baseline", False, False),
+        ("+CSP", True, False),
+        ("+SPD", False, True),
+        ("full", True, True),
+    ):
+        values = last_val(exp, Study.ablation_name(csp, spd), seeds)
+        lines.append(f"| {row} | {'CSP' if csp else 'no CSP'} | {'SPD' if spd else 'plain'} | {mean_std(values)} |")
+    lines += ["", "| pre-training | probe mIoU alone | probe mIoU CSP reading | consistency alone | consistency CSP |"]
+    lines += ["|---|---|---|---|---|"]
+    for name in ("csp", "nocsp"):
+        cells = []
+        for reading in ("alone", "csp"):
+            for key in ("probe", "consistency"):
+                found = [
+                    r[key] for s in seeds if (r := probe_result(os.path.join(exp, f"probe-{name}-s{s}.json"), reading))
+                ]
+                cells.append(mean_std(found))
+        lines.append(f"| {name} | {cells[0]} | {cells[2]} | {cells[1]} | {cells[3]} |")
+    lines += ["", "## Batch size (CSP pre-training, equal optimizer steps)", ""]
+    lines += [
+        "| fine-tuning | batch 2 | batch 4 | batch 8 | spread (max - min of the means) |",
+        "|---|---|---|---|---|",
+    ]
+    for spd in (False, True):
+        base = Study.ablation_name(True, spd)
+        cells = [last_val(exp, base if b == 4 else f"{base}-b{b}", seeds) for b in (2, 4, 8)]
+        means = [np.mean(c) for c in cells if c]
+        spread = f"{max(means) - min(means):.1f}" if len(means) == 3 else "-"
+        lines.append(f"| {'SPD' if spd else 'plain'} | " + " | ".join(mean_std(c) for c in cells) + f" | {spread} |")
+    lines += ["", "## SPD on SpUNet-native-v1m1 (from scratch)", "", "| fine-tuning | val mIoU |", "|---|---|"]
+    for name in ("spunet-plain", "spunet-spd"):
+        lines.append(f"| {name} | {mean_std(last_val(exp, name, seeds))} |")
+    return "\n".join(lines) + "\n"
+
+
+def plots(args) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(args.figures, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, label in (("csp", "CSP"), ("nocsp", "no CSP")):
+        points = []
+        for epoch in list(CURVE_EPOCHS) + [None]:
+            result = probe_result(
+                os.path.join(args.exp, f"probe-{name}-s0" + (f"-e{epoch}" if epoch else "") + ".json")
+            )
+            if result:
+                points.append((25 * epoch if epoch else PRETRAIN_STEPS, result["probe"]))
+        if points:
+            ax.plot(*zip(*points), marker="o", label=label)
+    reference = probe_result(os.path.join(args.exp, "probe-csp-s0.json"), name="random init")
+    if reference:
+        ax.axhline(reference["probe"], color="gray", linestyle="--", label="random init")
+    ax.set(xlabel="pre-training steps", ylabel="cross-room linear probe mIoU (%)", title="scannet-rooms, seed 0")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.figures, "rooms-probe-vs-pretraining.png"), dpi=120)
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for name, label in (("long-plain", "plain"), ("long-spd", "SPD")):
+        curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"))
+        if curve:
+            ax.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label=label)
+    ax.set(xlabel="fine-tuning steps", ylabel="val mIoU (%)", title="scannet-rooms, CSP pre-training, seed 0")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(args.figures, "rooms-val-vs-finetuning.png"), dpi=120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stages", nargs="+", choices=["prepare", "study", "search", "tables"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=200, help="fine-tuning optimizer steps of the study")
+    parser.add_argument("--long-steps", type=int, default=400, help="the search's long fine-tuning runs")
+    parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
+    parser.add_argument("--exp", default=os.path.join("exp", "rooms-study"))
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once, each single-threaded")
+    parser.add_argument("--output", default=os.path.join("docs", "results-rooms.md"))
+    parser.add_argument("--figures", default=os.path.join("docs", "figures"))
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
+    args = parser.parse_args()
+    study = Study(args)
+    for stage in args.stages:
+        if stage == "prepare":
+            study.prepare(args.seeds)
+        elif stage == "study":
+            study.study(args.seeds)
+        elif stage == "search":
+            study.search()
+    if args.dry_run:
+        for run in study.runs.values():
+            state = "done" if os.path.isfile(run.done_marker) else "to run"
+            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
+        return
+    study.execute(args.jobs)
+    if "tables" in args.stages:
+        text = tables(args)
+        with open(args.output, "w") as f:
+            f.write(text)
+        plots(args)
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
