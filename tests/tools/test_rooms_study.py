@@ -28,7 +28,7 @@ def test_finetune_schedule_refuses_steps_it_cannot_split():
     with pytest.raises(ValueError, match="do not split"):
         rooms.finetune_schedule(160, 4)
     with pytest.raises(ValueError, match="batch 3"):
-        rooms.finetune_schedule(150, 3)
+        rooms.finetune_schedule(150, 3, every=25)
 
 
 def test_the_study_lists_every_promised_run(tmp_path):
@@ -72,8 +72,8 @@ def test_val_curve_reads_every_evaluation(tmp_path):
         "[..] Train: [1/2][25/25] loss: 1.0\n[..] Val result: mIoU: 0.1000 mAcc: 0.2000 allAcc: 0.5000\n"
         "[..] Val result: mIoU: 0.1500 mAcc: 0.2500 allAcc: 0.5500\n"
     )
-    assert rooms.val_curve(str(run)) == []  # not finished
+    assert rooms.val_curve(str(run), every=25) == []  # not finished
     (run / "done").write_text("")
-    curve = rooms.val_curve(str(run))
+    curve = rooms.val_curve(str(run), every=25)
     assert [c[0] for c in curve] == [25, 50]
     assert curve[1][1:] == pytest.approx((15.0, 25.0, 55.0))

@@ -34,13 +34,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from pointcept_csp.models.reach import stage_summary  # noqa: E402
+
 PRETRAIN = "configs/scannet/pretrain-pointcsp-v1m1-0-rooms.py"
 FINETUNE = "configs/scannet/semseg-pointcsp-v1m1-0-rooms.py"
 SPUNET = "configs/scannet/semseg-spunet-native-v1m1-0-rooms.py"
 TRAIN_SCANS = 10  # scannet-rooms/train
 PRETRAIN_STEPS = 300  # the pre-training config: 300 steps of 25 per trainer epoch, a checkpoint every 2 trainer epochs
 CURVE_EPOCHS = (2, 4, 8)  # the probe curve: checkpoints after 50, 100 and 200 steps (and the last, 300)
-EVAL_EVERY = 25  # fine-tuning steps between evaluations
+EVAL_EVERY = 50  # fine-tuning steps between evaluations of the study's runs
+LONG_EVAL_EVERY = 25  # ... and of the search's long runs (the val curves)
 
 
 @dataclass
@@ -57,13 +62,13 @@ class Run:
         return self.path + ".done" if self.path.endswith(".json") else os.path.join(self.path, "done")
 
 
-def finetune_schedule(steps: int, batch: int) -> list[str]:
-    """Options for `steps` optimizer steps at `batch` scans per step, evaluating every EVAL_EVERY steps. The config's
-    trainer epoch loops the train list `epoch // eval_epoch` times; one trainer epoch = EVAL_EVERY steps."""
-    loops, rest = divmod(EVAL_EVERY * batch, TRAIN_SCANS)
-    if rest or steps % EVAL_EVERY:
-        raise ValueError(f"{steps} steps at batch {batch} do not split into {EVAL_EVERY}-step evaluations")
-    evaluations = steps // EVAL_EVERY
+def finetune_schedule(steps: int, batch: int, every: int = EVAL_EVERY) -> list[str]:
+    """Options for `steps` optimizer steps at `batch` scans per step, evaluating every `every` steps. The config's
+    trainer epoch loops the train list `epoch // eval_epoch` times; one trainer epoch = `every` steps."""
+    loops, rest = divmod(every * batch, TRAIN_SCANS)
+    if rest or steps % every:
+        raise ValueError(f"{steps} steps at batch {batch} do not split into {every}-step evaluations")
+    evaluations = steps // every
     return [f"epoch={loops * evaluations}", f"eval_epoch={evaluations}", f"batch_size={batch}"]
 
 
@@ -98,10 +103,17 @@ class Study:
         command += ["--data-root", self.args.data_root, "--sequence", str(sequence), "--json", path]
         return self.add(name, command + ([] if reference else ["--no-reference"]), [pre])
 
-    def finetune(self, name, seed, pre: Run | None, steps, batch=4, config=FINETUNE, options=()) -> Run:
+    def reach(self, pre: Run) -> Run:
+        """The CSP reach report (tools/studies/csp_reach.py) of a pre-training, on crops of its training scans."""
+        name = os.path.basename(pre.path).replace("pre-", "reach-") + ".json"
+        command = ["tools/studies/csp_reach.py", "--config-file", os.path.join(pre.path, "config.py"), "--weight"]
+        command += [os.path.join(pre.path, "model", "model_last.pth"), "--data", "config", "--points", "3000"]
+        return self.add(name, command + ["--json", os.path.join(self.args.exp, name)], [pre])
+
+    def finetune(self, name, seed, pre: Run | None, steps, batch=4, config=FINETUNE, options=(), every=EVAL_EVERY):
         path = os.path.join(self.args.exp, f"ft-{name}-s{seed}")
         command = ["tools/train.py", "--config-file", config, "--options", f"save_path={path}", f"seed={seed}"]
-        command += finetune_schedule(steps, batch) + list(options)
+        command += finetune_schedule(steps, batch, every) + list(options)
         if pre is not None:
             command.append(f"weight={os.path.join(pre.path, 'model', 'model_last.pth')}")
         return self.add(f"ft-{name}-s{seed}", command, [pre] if pre else [])
@@ -111,8 +123,8 @@ class Study:
     def prepare(self, seeds: list[int]) -> None:
         """The long poles first: the long fine-tuning runs that fix the study's length, and every pre-training."""
         csp = self.pretrain("csp", 0)
-        self.finetune("long-spd", 0, csp, self.args.long_steps)
-        self.finetune("long-plain", 0, csp, self.args.long_steps, options=self.spd(False))
+        self.finetune("long-spd", 0, csp, self.args.long_steps, every=LONG_EVAL_EVERY)
+        self.finetune("long-plain", 0, csp, self.args.long_steps, options=self.spd(False), every=LONG_EVAL_EVERY)
         for seed in seeds:
             self.pretrain("csp", seed)
             self.pretrain("nocsp", seed, ["model.cross_sample=False"])
@@ -147,6 +159,7 @@ class Study:
         for name, options in variants.items():
             self.finetune(name, seed, csp, steps, options=options)
         for pre in (csp, nocsp):
+            self.reach(pre)
             for epoch in CURVE_EPOCHS:
                 self.probe(pre, epoch)
         for sequence in (2, 8):  # scans per CSP sequence, at the config's number of scans seen
@@ -219,13 +232,13 @@ class Study:
 VAL = re.compile(r"Val result: mIoU: ([\d.]+) mAcc: ([\d.]+) allAcc: ([\d.]+)")
 
 
-def val_curve(run_dir: str) -> list[tuple[int, float, float, float]]:
-    """(step, mIoU, mAcc, OA) of every evaluation of a finished fine-tuning run, in %."""
+def val_curve(run_dir: str, every: int = EVAL_EVERY) -> list[tuple[int, float, float, float]]:
+    """(step, mIoU, mAcc, OA) of every evaluation (one each `every` steps) of a finished fine-tuning run, in %."""
     if not os.path.isfile(os.path.join(run_dir, "done")):
         return []
     with open(os.path.join(run_dir, "train.log")) as f:
         values = VAL.findall(f.read())
-    return [(EVAL_EVERY * (i + 1), *(100 * float(v) for v in row)) for i, row in enumerate(values)]
+    return [(every * (i + 1), *(100 * float(v) for v in row)) for i, row in enumerate(values)]
 
 
 def probe_result(path: str, reading: str = "alone", name: str = "pre-trained") -> dict | None:
@@ -283,6 +296,16 @@ def tables(args) -> str:
                 f"| {title} | {alone['probe']:.1f} | {together['probe']:.1f} | {alone['consistency']:.1f} | "
                 f"{together['consistency']:.1f} |"
             )
+    lines += ["", "CSP reach (tools/studies/csp_reach.py, CSP mode, 3000-point crops of the train scans):", ""]
+    lines += ["| pre-training | tokens feeling the previous scene (lowest block) | output feature change |"]
+    lines += ["|---|---|---|"]
+    for name in ("csp", "nocsp"):
+        path = os.path.join(exp, f"reach-{name}-s0.json")
+        if os.path.isfile(path + ".done"):
+            with open(path) as f:
+                report = json.load(f)["csp"]
+            changed = min(s["min_changed"] for s in stage_summary(report))
+            lines.append(f"| {name} | {100 * changed:.0f}% | {report['output']:.3g} |")
     lines += [
         "",
         "Pre-training length (probe mIoU, each scan read alone):",
@@ -309,7 +332,9 @@ def tables(args) -> str:
         "horizon-0.03",
         "horizon-0.3",
     ):
-        curve = val_curve(os.path.join(exp, f"ft-{name}-s0"))
+        curve = val_curve(
+            os.path.join(exp, f"ft-{name}-s0"), LONG_EVAL_EVERY if name.startswith("long") else EVAL_EVERY
+        )
         if curve:
             lines.append(f"| {name} | {curve[-1][0]} | {curve[-1][1]:.1f} |")
     lines += [
@@ -382,7 +407,7 @@ def plots(args) -> None:
     fig.savefig(os.path.join(args.figures, "rooms-probe-vs-pretraining.png"), dpi=120)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, label in (("long-plain", "plain"), ("long-spd", "SPD")):
-        curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"))
+        curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"), LONG_EVAL_EVERY)
         if curve:
             ax.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label=label)
     ax.set(xlabel="fine-tuning steps", ylabel="val mIoU (%)", title="scannet-rooms, CSP pre-training, seed 0")
@@ -395,7 +420,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stages", nargs="+", choices=["prepare", "study", "search", "tables"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=200, help="fine-tuning optimizer steps of the study")
+    parser.add_argument("--steps", type=int, default=150, help="fine-tuning optimizer steps of the study")
     parser.add_argument("--long-steps", type=int, default=400, help="the search's long fine-tuning runs")
     parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
     parser.add_argument("--exp", default=os.path.join("exp", "rooms-study"))
