@@ -44,7 +44,11 @@ def test_the_study_lists_every_promised_run(tmp_path):
     plain = study.runs[os.path.join(str(tmp_path / "exp"), "ft-nocsp-plain-s1")]
     assert "model.spd=False" in plain.command and plain.needs[0].command[-1] == "model.cross_sample=False"
     assert not study.runs[os.path.join(str(tmp_path / "exp"), "ft-spunet-spd-s0")].needs  # from scratch
-    assert len(names) == len(set(names)) == 2 * (2 + 2 + 4 + 4 + 2)
+    assert (
+        "ft-scratch-plain-s1" in names
+        and not study.runs[os.path.join(str(tmp_path / "exp"), "ft-scratch-plain-s1")].needs
+    )
+    assert len(names) == len(set(names)) == 2 * (2 + 2 + 4 + 4 + 2 + 1)
 
 
 def test_runs_wait_for_their_needs_and_skip_after_a_failure(tmp_path):

@@ -43,6 +43,7 @@ FINETUNE = "configs/scannet/semseg-pointcsp-v1m1-0-rooms.py"
 SPUNET = "configs/scannet/semseg-spunet-native-v1m1-0-rooms.py"
 TRAIN_SCANS = 10  # scannet-rooms/train
 PRETRAIN_STEPS = 300  # the pre-training config: 300 steps of 25 per trainer epoch, a checkpoint every 2 trainer epochs
+SHORT_EPOCHS = 40  # the search's sequence-length and CPE pre-trainings: 100 steps at 4 scans per sequence
 CURVE_EPOCHS = (2, 4, 8)  # the probe curve: checkpoints after 50, 100 and 200 steps (and the last, 300)
 EVAL_EVERY = 50  # fine-tuning steps between evaluations of the study's runs
 LONG_EVAL_EVERY = 25  # ... and of the search's long runs (the val curves)
@@ -145,6 +146,8 @@ class Study:
             for spd in (False, True):
                 name = f"spunet-{'spd' if spd else 'plain'}"
                 self.finetune(name, seed, None, steps, config=SPUNET, options=self.spd(spd))
+        for seed in seeds:  # what pre-training brings to fine-tuning: the same backbone from random initialisation
+            self.finetune("scratch-plain", seed, None, steps, options=self.spd(False))
 
     def search(self, seed: int = 0) -> None:
         steps = self.args.steps
@@ -162,9 +165,13 @@ class Study:
             self.reach(pre)
             for epoch in CURVE_EPOCHS:
                 self.probe(pre, epoch)
-        for sequence in (2, 8):  # scans per CSP sequence, at the config's number of scans seen
-            self.probe(self.pretrain(f"csp-seq{sequence}", seed, [f"batch_size={sequence}"]), sequence=sequence)
-        self.probe(self.pretrain("csp-nocpe", seed, ["model.backbone.cpe=False"]))
+        # scans per CSP sequence (2 / 4 / 8 at an equal number of scans seen) and the plain block, on shorter
+        # pre-trainings (a third of the config's scans: the CPU budget of the study) with their own 4-scan reference
+        short = [f"epoch={SHORT_EPOCHS}", f"eval_epoch={SHORT_EPOCHS // 10}"]
+        for sequence in (4, 2, 8):
+            pre = self.pretrain(f"short-seq{sequence}", seed, short + [f"batch_size={sequence}"])
+            self.probe(pre, sequence=sequence)
+        self.probe(self.pretrain("short-nocpe", seed, short + ["model.backbone.cpe=False"]))
 
     @staticmethod
     def ablation_name(csp: bool, spd: bool) -> str:
@@ -283,11 +290,12 @@ def tables(args) -> str:
             f"{csp_ref['consistency']:.1f} |"
         )
     for name, title in [
-        ("csp", "CSP, 4 scans per sequence, CPE"),
-        ("nocsp", "no CSP"),
-        ("csp-seq2", "CSP, 2 scans per sequence"),
-        ("csp-seq8", "CSP, 8 scans per sequence"),
-        ("csp-nocpe", "CSP, plain block (no CPE)"),
+        ("csp", "CSP, 4 scans per sequence, CPE (300 steps)"),
+        ("nocsp", "no CSP (300 steps)"),
+        ("short-seq4", "CSP, 4 scans per sequence, CPE (100 steps)"),
+        ("short-seq2", "CSP, 2 scans per sequence (200 steps of 2)"),
+        ("short-seq8", "CSP, 8 scans per sequence (50 steps of 8)"),
+        ("short-nocpe", "CSP, 4 scans per sequence, plain block, no CPE (100 steps)"),
     ]:
         path = os.path.join(exp, f"probe-{name}-s0.json")
         alone, together = probe_result(path), probe_result(path, "csp")
@@ -352,6 +360,19 @@ def tables(args) -> str:
     ):
         values = last_val(exp, Study.ablation_name(csp, spd), seeds)
         lines.append(f"| {row} | {'CSP' if csp else 'no CSP'} | {'SPD' if spd else 'plain'} | {mean_std(values)} |")
+    lines.append(f"| (reference) | none (random init) | plain | {mean_std(last_val(exp, 'scratch-plain', seeds))} |")
+    lines += ["", "Paired per-seed differences (same seed, one factor changed), val mIoU points:", ""]
+    lines += ["| effect | mean ± std | per seed |", "|---|---|---|"]
+    for title, a, b in (
+        ("CSP, plain fine-tuning", (True, False), (False, False)),
+        ("CSP, SPD fine-tuning", (True, True), (False, True)),
+        ("SPD, no-CSP pre-training", (False, True), (False, False)),
+        ("SPD, CSP pre-training", (True, True), (True, False)),
+        ("full vs baseline", (True, True), (False, False)),
+    ):
+        with_, without = ({s: v for s in seeds for v in last_val(exp, Study.ablation_name(*k), [s])} for k in (a, b))
+        diffs = [with_[s] - without[s] for s in seeds if s in with_ and s in without]
+        lines.append(f"| {title} | {mean_std(diffs)} | {' / '.join(f'{d:+.1f}' for d in diffs)} |")
     lines += ["", "| pre-training | probe mIoU alone | probe mIoU CSP reading | consistency alone | consistency CSP |"]
     lines += ["|---|---|---|---|---|"]
     for name in ("csp", "nocsp"):
@@ -365,15 +386,21 @@ def tables(args) -> str:
         lines.append(f"| {name} | {cells[0]} | {cells[2]} | {cells[1]} | {cells[3]} |")
     lines += ["", "## Batch size (CSP pre-training, equal optimizer steps)", ""]
     lines += [
-        "| fine-tuning | batch 2 | batch 4 | batch 8 | spread (max - min of the means) |",
-        "|---|---|---|---|---|",
+        "| fine-tuning | batch 2 | batch 4 | batch 8 | spread of the means | spread within a seed |",
+        "|---|---|---|---|---|---|",
     ]
     for spd in (False, True):
         base = Study.ablation_name(True, spd)
         cells = [last_val(exp, base if b == 4 else f"{base}-b{b}", seeds) for b in (2, 4, 8)]
         means = [np.mean(c) for c in cells if c]
         spread = f"{max(means) - min(means):.1f}" if len(means) == 3 else "-"
-        lines.append(f"| {'SPD' if spd else 'plain'} | " + " | ".join(mean_std(c) for c in cells) + f" | {spread} |")
+        names = [base if b == 4 else f"{base}-b{b}" for b in (2, 4, 8)]
+        per_seed = [[last_val(exp, n, [s]) for n in names] for s in seeds]
+        per_seed = [max(v[0] for v in row) - min(v[0] for v in row) for row in per_seed if all(row)]
+        lines.append(
+            f"| {'SPD' if spd else 'plain'} | " + " | ".join(mean_std(c) for c in cells) + f" | {spread} | "
+            f"{mean_std(per_seed)} |"
+        )
     lines += ["", "## SPD on SpUNet-native-v1m1 (from scratch)", "", "| fine-tuning | val mIoU |", "|---|---|"]
     for name in ("spunet-plain", "spunet-spd"):
         lines.append(f"| {name} | {mean_std(last_val(exp, name, seeds))} |")
