@@ -1,22 +1,24 @@
 """The paper's claims on real, different rooms (#22): ../shared/data/scannet-rooms, train = rooms 1-5, val = rooms
-6-8, the CPU-sized configs configs/scannet/*-rooms*.py. Two stages, each a list of runs that are cached by name under
---exp (a finished run is never redone, so an interrupted study resumes where it stopped):
+6-8, the CPU-sized configs configs/scannet/*-rooms*.py. Three stages, each a list of runs cached by name under --exp
+(a finished run is never redone, so an interrupted study resumes where it stopped); runs go in the order the stages
+are given, --jobs at a time:
 
-  search  one seed: pre-training length (the cross-room probe every 50 steps, CSP and no CSP), scenes per CSP
-          sequence (2 / 4 / 8 at an equal number of scans seen), CPE vs the paper's plain block, fine-tuning length
-          (the val curve of a long plain and a long SPD run), the teacher reading its views in CSP mode or
-          independently, the SPD weight and the teacher's EMA horizon.
-  study   --seeds: the 4-row ablation (CSP / no-CSP pre-training x plain / SPD fine-tuning) with the cross-room probes
-          of both pre-trainings, fine-tuning batch size 2 / 4 / 8 at an equal number of optimizer steps (plain and
-          SPD), and SPD on the sparse-conv U-Net (SpUNet-native-v1m1) trained from scratch vs plain.
+  prepare  the long poles: CSP and no-CSP pre-training of every seed, and a long plain and a long SPD fine-tuning
+           (seed 0, 400 steps, evaluated every 25) whose val curves fix the study's fine-tuning length.
+  study    --seeds: the 4-row ablation (CSP / no-CSP pre-training x plain / SPD fine-tuning) with the cross-room
+           probes of both pre-trainings, fine-tuning batch size 2 / 4 / 8 at an equal number of optimizer steps
+           (plain and SPD), SPD on the sparse-conv U-Net (SpUNet-native-v1m1) from scratch vs plain, and the SSM
+           backbone fine-tuned from random initialisation.
+  search   seed 0: the probe after 50 / 100 / 200 / 300 pre-training steps (CSP and no CSP), the CSP reach of both,
+           the teacher reading its batch independently, lambda_SPD 0.3 / 3, EMA horizon 0.03 / 0.3, and on 100-step
+           pre-trainings scans per CSP sequence 2 / 4 / 8 (equal scans seen) and the paper's plain block (no CPE).
 
 A fine-tuning run is scored by the val mIoU of its last checkpoint over the classes both splits share (every point of
-the 5 val scans, Pointcept's evaluator, no test-time voting); its val curve (every 25 steps) is kept for the plots.
-`tables` writes the markdown tables (--output) and the curve plots (--figures) from whatever has finished.
+the 5 val scans, Pointcept's evaluator, no test-time voting), evaluated every 50 steps. `tables` writes the markdown
+tables (--output) and the curve plots (--figures) from whatever has finished.
 
-    python tools/studies/rooms.py search --jobs 2
-    python tools/studies/rooms.py study --seeds 0 1 2 --jobs 2
-    python tools/studies/rooms.py tables --seeds 0 1 2 --output docs/results-rooms.md --figures docs/figures
+    python tools/studies/rooms.py prepare study search --jobs 2
+    python tools/studies/rooms.py tables --output docs/results-rooms.md --figures docs/figures
 """
 
 from __future__ import annotations
