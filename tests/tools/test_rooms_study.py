@@ -11,7 +11,9 @@ from tools.studies import rooms
 
 
 def args(tmp_path, **kw):
-    values = dict(exp=str(tmp_path / "exp"), data_root="data", steps=150, long_steps=400, seeds=[0, 1])
+    values = dict(
+        exp=str(tmp_path / "exp"), data_root="data", steps=300, search_steps=150, long_steps=400, seeds=[0, 1]
+    )
     return argparse.Namespace(**{**values, **kw})
 
 
@@ -49,6 +51,15 @@ def test_the_study_lists_every_promised_run(tmp_path):
         and not study.runs[os.path.join(str(tmp_path / "exp"), "ft-scratch-plain-s1")].needs
     )
     assert len(names) == len(set(names)) == 2 * (2 + 2 + 4 + 4 + 2 + 1)
+
+
+def test_the_study_and_the_search_fine_tune_for_their_own_step_counts(tmp_path):
+    study = rooms.Study(args(tmp_path))
+    study.study([0])
+    study.search()
+    runs = {os.path.basename(p): r for p, r in study.runs.items()}
+    assert "eval_epoch=6" in runs["ft-csp-spd-b8-s0"].command  # 300 steps, an evaluation every 50
+    assert "eval_epoch=3" in runs["ft-spd-weight-3-s0"].command  # 150 steps
 
 
 def test_runs_wait_for_their_needs_and_skip_after_a_failure(tmp_path):

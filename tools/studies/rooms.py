@@ -1,17 +1,19 @@
 """The paper's claims on real, different rooms (#22): ../shared/data/scannet-rooms, train = rooms 1-5, val = rooms
 6-8, the CPU-sized configs configs/scannet/*-rooms*.py. Three stages, each a list of runs cached by name under --exp
-(a finished run is never redone, so an interrupted study resumes where it stopped); runs go in the order the stages
-are given, --jobs at a time:
+(a finished run is never redone, so an interrupted study resumes where it stopped; run names do not hold the step
+count, so another --steps needs another --exp, into which finished pre-trainings can be linked); runs go in the
+order the stages are given, --jobs at a time:
 
   prepare  the long poles: CSP and no-CSP pre-training of every seed, and a long plain and a long SPD fine-tuning
            (seed 0, 400 steps, evaluated every 25) whose val curves fix the study's fine-tuning length.
-  study    --seeds: the 4-row ablation (CSP / no-CSP pre-training x plain / SPD fine-tuning) with the cross-room
-           probes of both pre-trainings, fine-tuning batch size 2 / 4 / 8 at an equal number of optimizer steps
-           (plain and SPD), SPD on the sparse-conv U-Net (SpUNet-native-v1m1) from scratch vs plain, and the SSM
-           backbone fine-tuned from random initialisation.
+  study    --seeds, --steps fine-tuning steps (300: on the long runs' plateau): the 4-row ablation (CSP / no-CSP
+           pre-training x plain / SPD fine-tuning) with the cross-room probes of both pre-trainings, the SSM backbone
+           fine-tuned from random initialisation, fine-tuning batch size 2 / 4 / 8 at an equal number of optimizer
+           steps (plain and SPD), and SPD on the sparse-conv U-Net (SpUNet-native-v1m1) from scratch vs plain.
   search   seed 0: the probe after 50 / 100 / 200 / 300 pre-training steps (CSP and no CSP), the CSP reach of both,
-           the teacher reading its batch independently, lambda_SPD 0.3 / 3, EMA horizon 0.03 / 0.3, and on 100-step
-           pre-trainings scans per CSP sequence 2 / 4 / 8 (equal scans seen) and the paper's plain block (no CPE).
+           and at --search-steps fine-tuning steps (150) the teacher reading its batch independently, lambda_SPD
+           0.3 / 3 and EMA horizon 0.03 / 0.3; on 100-step pre-trainings, scans per CSP sequence 2 / 4 / 8 (equal
+           scans seen) and the paper's plain block (no CPE).
 
 A fine-tuning run is scored by the val mIoU of its last checkpoint over the classes both splits share (every point of
 the 5 val scans, Pointcept's evaluator, no test-time voting), evaluated every 50 steps. `tables` writes the markdown
@@ -140,19 +142,20 @@ class Study:
                 self.probe(pre[csp], reference=csp and seed == 0)
                 for spd in (False, True):
                     self.finetune(self.ablation_name(csp, spd), seed, pre[csp], steps, options=self.spd(spd))
+        for seed in seeds:  # what pre-training brings to fine-tuning: the same backbone from random initialisation
+            self.finetune("scratch-plain", seed, None, steps, options=self.spd(False))
         for seed in seeds:
             for batch in (2, 8):
                 for spd in (False, True):
                     name = f"{self.ablation_name(True, spd)}-b{batch}"
                     self.finetune(name, seed, self.pretrain("csp", seed), steps, batch, options=self.spd(spd))
+        for seed in seeds:
             for spd in (False, True):
                 name = f"spunet-{'spd' if spd else 'plain'}"
                 self.finetune(name, seed, None, steps, config=SPUNET, options=self.spd(spd))
-        for seed in seeds:  # what pre-training brings to fine-tuning: the same backbone from random initialisation
-            self.finetune("scratch-plain", seed, None, steps, options=self.spd(False))
 
     def search(self, seed: int = 0) -> None:
-        steps = self.args.steps
+        steps = self.args.search_steps
         csp, nocsp = self.pretrain("csp", seed), self.pretrain("nocsp", seed, ["model.cross_sample=False"])
         variants = {
             "teacher-independent": ["model.teacher_cross_sample=False"],
@@ -349,7 +352,7 @@ def tables(args) -> str:
             lines.append(f"| {name} | {curve[-1][0]} | {curve[-1][1]:.1f} |")
     lines += [
         "",
-        f"## Ablation (seeds {seeds})",
+        f"## Ablation (seeds {seeds}, {args.steps} fine-tuning steps)",
         "",
         "| row | pre-training | fine-tuning | val mIoU |",
         "|---|---|---|---|",
@@ -386,7 +389,7 @@ def tables(args) -> str:
                 ]
                 cells.append(mean_std(found))
         lines.append(f"| {name} | {cells[0]} | {cells[2]} | {cells[1]} | {cells[3]} |")
-    lines += ["", "## Batch size (CSP pre-training, equal optimizer steps)", ""]
+    lines += ["", f"## Batch size (CSP pre-training, {args.steps} optimizer steps at every batch size)", ""]
     lines += [
         "| fine-tuning | batch 2 | batch 4 | batch 8 | spread of the means | spread within a seed |",
         "|---|---|---|---|---|---|",
@@ -403,7 +406,8 @@ def tables(args) -> str:
             f"| {'SPD' if spd else 'plain'} | " + " | ".join(mean_std(c) for c in cells) + f" | {spread} | "
             f"{mean_std(per_seed)} |"
         )
-    lines += ["", "## SPD on SpUNet-native-v1m1 (from scratch)", "", "| fine-tuning | val mIoU |", "|---|---|"]
+    lines += ["", f"## SPD on SpUNet-native-v1m1 (from scratch, {args.steps} steps)", ""]
+    lines += ["| fine-tuning | val mIoU |", "|---|---|"]
     for name in ("spunet-plain", "spunet-spd"):
         lines.append(f"| {name} | {mean_std(last_val(exp, name, seeds))} |")
     return "\n".join(lines) + "\n"
@@ -449,7 +453,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("stages", nargs="+", choices=["prepare", "study", "search", "tables"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--steps", type=int, default=150, help="fine-tuning optimizer steps of the study")
+    parser.add_argument("--steps", type=int, default=300, help="fine-tuning optimizer steps of the study")
+    parser.add_argument("--search-steps", type=int, default=150, help="fine-tuning steps of the search's variants")
     parser.add_argument("--long-steps", type=int, default=400, help="the search's long fine-tuning runs")
     parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
     parser.add_argument("--exp", default=os.path.join("exp", "rooms-study"))
