@@ -439,12 +439,19 @@ def plots(args) -> None:
     fig.tight_layout()
     fig.savefig(os.path.join(args.figures, "rooms-probe-vs-pretraining.png"), dpi=120)
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, label in (("long-plain", "plain"), ("long-spd", "SPD")):
+    for name, label in (("long-plain", "CSP, plain, seed 0"), ("long-spd", "CSP, SPD, seed 0")):
         curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"), LONG_EVAL_EVERY)
         if curve:
             ax.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label=label)
-    ax.set(xlabel="fine-tuning steps", ylabel="val mIoU (%)", title="scannet-rooms, CSP pre-training, seed 0")
-    ax.legend()
+    for offset, (csp, spd) in zip((-4.5, -1.5, 1.5, 4.5), ((True, False), (True, True), (False, False), (False, True))):
+        name = Study.ablation_name(csp, spd)
+        curves = [c for s in args.seeds if (c := val_curve(os.path.join(args.exp, f"ft-{name}-s{s}")))]
+        if len(curves) > 1 and len({len(c) for c in curves}) == 1:
+            values = np.array([[c[1] for c in curve] for curve in curves])
+            steps = [c[0] + offset for c in curves[0]]  # side by side, so the error bars stay readable
+            ax.errorbar(steps, values.mean(0), values.std(0, ddof=1), capsize=2, label=f"{name}, {len(curves)} seeds")
+    ax.set(xlabel="fine-tuning steps", ylabel="val mIoU (%)", title="scannet-rooms, seed 0 long runs, study mean ± std")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(args.figures, "rooms-val-vs-finetuning.png"), dpi=120)
 
