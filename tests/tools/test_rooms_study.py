@@ -92,3 +92,13 @@ def test_val_curve_reads_every_evaluation(tmp_path):
     curve = rooms.val_curve(str(run), every=25)
     assert [c[0] for c in curve] == [25, 50]
     assert curve[1][1:] == pytest.approx((15.0, 25.0, 55.0))
+
+
+def test_last_val_reads_the_last_checkpoint_or_the_plateau_mean(tmp_path):
+    for seed, values in ((0, (0.1, 0.2, 0.3)), (1, (0.2, 0.4, 0.2))):
+        run = tmp_path / f"ft-x-s{seed}"
+        run.mkdir()
+        (run / "train.log").write_text("".join(f"Val result: mIoU: {v} mAcc: 0.5 allAcc: 0.5\n" for v in values))
+        (run / "done").write_text("")
+    assert rooms.last_val(str(tmp_path), "x", [0, 1, 2]) == pytest.approx([30.0, 20.0])  # seed 2 never ran
+    assert rooms.last_val(str(tmp_path), "x", [0, 1], last=2) == pytest.approx([25.0, 30.0])

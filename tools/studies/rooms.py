@@ -269,8 +269,11 @@ def mean_std(values: list[float]) -> str:
     return f"{values.mean():.1f} ± {spread:.1f}" + (f" (n={len(values)})" if len(values) < 3 else "")
 
 
-def last_val(exp: str, name: str, seeds: list[int]) -> list[float]:
-    return [curve[-1][1] for s in seeds if (curve := val_curve(os.path.join(exp, f"ft-{name}-s{s}")))]
+def last_val(exp: str, name: str, seeds: list[int], last: int = 1) -> list[float]:
+    """Per seed, the val mIoU of the last checkpoint, or the mean over the `last` evaluations (the plateau's level,
+    less noisy than one evaluation)."""
+    curves = [curve for s in seeds if (curve := val_curve(os.path.join(exp, f"ft-{name}-s{s}")))]
+    return [float(np.mean([c[1] for c in curve[-last:]])) for curve in curves]
 
 
 def tables(args) -> str:
@@ -354,8 +357,8 @@ def tables(args) -> str:
         "",
         f"## Ablation (seeds {seeds}, {args.steps} fine-tuning steps)",
         "",
-        "| row | pre-training | fine-tuning | val mIoU |",
-        "|---|---|---|---|",
+        "| row | pre-training | fine-tuning | val mIoU | mean of the last 3 evaluations |",
+        "|---|---|---|---|---|",
     ]
     for row, csp, spd in (
         ("baseline", False, False),
@@ -363,9 +366,13 @@ def tables(args) -> str:
         ("+SPD", False, True),
         ("full", True, True),
     ):
-        values = last_val(exp, Study.ablation_name(csp, spd), seeds)
-        lines.append(f"| {row} | {'CSP' if csp else 'no CSP'} | {'SPD' if spd else 'plain'} | {mean_std(values)} |")
-    lines.append(f"| (reference) | none (random init) | plain | {mean_std(last_val(exp, 'scratch-plain', seeds))} |")
+        name = Study.ablation_name(csp, spd)
+        values = [mean_std(last_val(exp, name, seeds, last)) for last in (1, 3)]
+        lines.append(
+            f"| {row} | {'CSP' if csp else 'no CSP'} | {'SPD' if spd else 'plain'} | " + " | ".join(values) + " |"
+        )
+    values = [mean_std(last_val(exp, "scratch-plain", seeds, last)) for last in (1, 3)]
+    lines.append("| (reference) | none (random init) | plain | " + " | ".join(values) + " |")
     lines += ["", "Paired per-seed differences (same seed, one factor changed), val mIoU points:", ""]
     lines += ["| effect | mean ± std | per seed |", "|---|---|---|"]
     for title, a, b in (
