@@ -102,3 +102,12 @@ def test_last_val_reads_the_last_checkpoint_or_the_plateau_mean(tmp_path):
         (run / "done").write_text("")
     assert rooms.last_val(str(tmp_path), "x", [0, 1, 2]) == pytest.approx([30.0, 20.0])  # seed 2 never ran
     assert rooms.last_val(str(tmp_path), "x", [0, 1], last=2) == pytest.approx([25.0, 30.0])
+
+
+def test_paired_differences_pair_runs_of_the_same_seed(tmp_path):
+    for name, seed, value in (("a", 0, 0.3), ("b", 0, 0.1), ("a", 1, 0.2), ("b", 2, 0.4)):
+        run = tmp_path / f"ft-{name}-s{seed}"
+        run.mkdir()
+        (run / "train.log").write_text(f"Val result: mIoU: {value} mAcc: 0.5 allAcc: 0.5\n")
+        (run / "done").write_text("")
+    assert rooms.paired_differences(str(tmp_path), "a", "b", [0, 1, 2]) == pytest.approx([20.0])  # seeds 1, 2 unpaired

@@ -276,6 +276,12 @@ def last_val(exp: str, name: str, seeds: list[int], last: int = 1) -> list[float
     return [float(np.mean([c[1] for c in curve[-last:]])) for curve in curves]
 
 
+def paired_differences(exp: str, with_: str, without: str, seeds: list[int]) -> list[float]:
+    """Per seed where both runs finished, the last-checkpoint val mIoU of run `with_` minus that of `without`."""
+    pairs = [(last_val(exp, with_, [s]), last_val(exp, without, [s])) for s in seeds]
+    return [a[0] - b[0] for a, b in pairs if a and b]
+
+
 def tables(args) -> str:
     exp, seeds = args.exp, args.seeds
     command = "python tools/studies/rooms.py " + shlex.join(sys.argv[1:])
@@ -375,15 +381,16 @@ def tables(args) -> str:
     lines.append("| (reference) | none (random init) | plain | " + " | ".join(values) + " |")
     lines += ["", "Paired per-seed differences (same seed, one factor changed), val mIoU points:", ""]
     lines += ["| effect | mean ± std | per seed |", "|---|---|---|"]
-    for title, a, b in (
-        ("CSP, plain fine-tuning", (True, False), (False, False)),
-        ("CSP, SPD fine-tuning", (True, True), (False, True)),
-        ("SPD, no-CSP pre-training", (False, True), (False, False)),
-        ("SPD, CSP pre-training", (True, True), (True, False)),
-        ("full vs baseline", (True, True), (False, False)),
+    for title, with_, without in (
+        ("CSP, plain fine-tuning", "csp-plain", "nocsp-plain"),
+        ("CSP, SPD fine-tuning", "csp-spd", "nocsp-spd"),
+        ("SPD, no-CSP pre-training", "nocsp-spd", "nocsp-plain"),
+        ("SPD, CSP pre-training", "csp-spd", "csp-plain"),
+        ("full vs baseline", "csp-spd", "nocsp-plain"),
+        ("CSP pre-training vs random init, plain fine-tuning", "csp-plain", "scratch-plain"),
+        ("SPD on SpUNet-native-v1m1 (from scratch)", "spunet-spd", "spunet-plain"),
     ):
-        with_, without = ({s: v for s in seeds for v in last_val(exp, Study.ablation_name(*k), [s])} for k in (a, b))
-        diffs = [with_[s] - without[s] for s in seeds if s in with_ and s in without]
+        diffs = paired_differences(exp, with_, without, seeds)
         lines.append(f"| {title} | {mean_std(diffs)} | {' / '.join(f'{d:+.1f}' for d in diffs)} |")
     lines += ["", "| pre-training | probe mIoU alone | probe mIoU CSP reading | consistency alone | consistency CSP |"]
     lines += ["|---|---|---|---|---|"]
@@ -403,10 +410,10 @@ def tables(args) -> str:
     ]
     for spd in (False, True):
         base = Study.ablation_name(True, spd)
-        cells = [last_val(exp, base if b == 4 else f"{base}-b{b}", seeds) for b in (2, 4, 8)]
+        names = [base if b == 4 else f"{base}-b{b}" for b in (2, 4, 8)]
+        cells = [last_val(exp, name, seeds) for name in names]
         means = [np.mean(c) for c in cells if c]
         spread = f"{max(means) - min(means):.1f}" if len(means) == 3 else "-"
-        names = [base if b == 4 else f"{base}-b{b}" for b in (2, 4, 8)]
         per_seed = [[last_val(exp, n, [s]) for n in names] for s in seeds]
         per_seed = [max(v[0] for v in row) - min(v[0] for v in row) for row in per_seed if all(row)]
         lines.append(
