@@ -10,12 +10,13 @@ when the file has them. Every problem raises `PointCloudError` naming the file.
 
 from __future__ import annotations
 
-import importlib
 import os
 import warnings
 
 import numpy as np
 import torch
+
+from ..utils.checkpoint import load_arrays_weights_only
 
 TEXT_SUFFIXES = (".txt", ".xyz", ".csv", ".pts")
 SUFFIXES = (".ply", ".las", ".laz", *TEXT_SUFFIXES, ".npy", ".npz", ".pth")
@@ -206,28 +207,11 @@ def _read_folder(path: str) -> dict[str, np.ndarray]:
 
 
 def _read_pth(path: str) -> dict[str, np.ndarray]:
-    """A dict of tensors or numpy arrays saved by torch.save (Pointcept's older layout), read with
-    `weights_only=True`; numpy's array classes are allowed, nothing else."""
+    """A dict of tensors or numpy arrays saved by torch.save (Pointcept's older layout)."""
     try:
-        names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-        foreign = [n for n in names if not n.startswith("numpy")]
-        if foreign:
-            raise PointCloudError(f"{path}: holds objects other than tensors and numpy arrays: {foreign[:5]}")
-        # numpy arrays also need their dtype classes, which the scan above does not list
-        allowed = [_global(name) for name in names] + [
-            getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")
-        ]
-        with torch.serialization.safe_globals(allowed):
-            data = torch.load(path, map_location="cpu", weights_only=True)
-    except PointCloudError:
-        raise
+        data = load_arrays_weights_only(path)
     except Exception as e:
         raise PointCloudError(f"{path}: not a readable .pth file ({e})") from e
     if not isinstance(data, dict):
         raise PointCloudError(f"{path}: expected a dict with coord (color, normal), got {type(data).__name__}")
     return {k: v.numpy() if torch.is_tensor(v) else np.asarray(v) for k, v in data.items() if np.ndim(v) >= 1}
-
-
-def _global(name: str):
-    module, _, attr = name.rpartition(".")
-    return getattr(importlib.import_module(module), attr)

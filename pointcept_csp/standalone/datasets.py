@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from ..utils.data_efficient import limit_annotations, read_la_file, read_lr_file
 from .builder import DATASETS, TRANSFORMS
 from .transforms import Compose
 
@@ -141,10 +142,42 @@ class DefaultDataset(torch.utils.data.Dataset):
 
 @DATASETS.register_module()
 class ScanNetDataset(DefaultDataset):
-    """ScanNet v2 with the 20 benchmark classes, read from `segment20.npy`."""
+    """ScanNet v2 with the 20 benchmark classes, read from `segment20.npy`. The data-efficient benchmark as Pointcept
+    reads it (`pointcept_csp.utils.data_efficient`): `lr_file` lists the scenes of `<data_root>/train` to read
+    (`split` is then unused), `la_file` keeps each scene's labels at its listed points only and passes the list on as
+    `sampled_index`, which GridSample and RandomDropout keep."""
 
     VALID_ASSETS = ("coord", "color", "normal", "segment20", "instance")
     SEGMENT_ASSET = "segment20"
+
+    def __init__(self, lr_file: str | None = None, la_file: str | None = None, **kwargs) -> None:
+        self.lr_file, self.la_file = lr_file, la_file
+        self.lr = read_lr_file(lr_file) if lr_file is not None else None
+        self.la = read_la_file(la_file) if la_file is not None else None
+        super().__init__(**kwargs)
+
+    def get_data_list(self) -> list[str]:
+        if self.lr is None:
+            return super().get_data_list()
+        data_list = [os.path.join(self.data_root, "train", name) for name in self.lr]
+        missing = [name for name, path in zip(self.lr, data_list) if not os.path.isdir(path)]
+        if missing:
+            raise FileNotFoundError(
+                f"lr_file {self.lr_file} names scenes that {os.path.join(os.path.abspath(self.data_root), 'train')} "
+                f"lacks: {missing[:10]}"
+            )
+        return data_list
+
+    def get_data(self, idx: int) -> dict:
+        data = super().get_data(idx)
+        if self.la is not None:
+            name = data["name"]
+            if name not in self.la:
+                raise KeyError(f"la_file {self.la_file} has no entry for scene {name!r} ({len(self.la)} scenes listed)")
+            where = f"scene {name!r} of la_file {self.la_file}"
+            data["segment"] = limit_annotations(data["segment"], self.la[name], self.ignore_index, where)
+            data["sampled_index"] = self.la[name].copy()
+        return data
 
 
 @DATASETS.register_module()

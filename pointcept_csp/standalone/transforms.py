@@ -30,6 +30,17 @@ def select(data_dict: dict, index: np.ndarray, copy_dict: bool = False) -> dict:
     return out
 
 
+def select_keeping_labelled(data_dict: dict, index: np.ndarray) -> tuple[np.ndarray, dict]:
+    """`select` that also keeps the points of `sampled_index` (the data-efficient benchmark's labelled points, which
+    a random subsample must not drop) and re-indexes it into the kept points. Returns the index used and the dict."""
+    if "sampled_index" in data_dict:
+        labelled = np.zeros(len(data_dict["coord"]), dtype=bool)
+        labelled[data_dict["sampled_index"]] = True
+        index = np.union1d(index, np.flatnonzero(labelled))
+        data_dict["sampled_index"] = np.flatnonzero(labelled[index])
+    return index, select(data_dict, index)
+
+
 class Compose:
     """Apply transform configs (or callables) in order; `None` or `[]` is the identity."""
 
@@ -140,7 +151,7 @@ class RandomDropout:
         if np.random.rand() < self.application_ratio:
             n = len(data_dict["coord"])
             keep = np.sort(np.random.choice(n, int(n * (1 - self.dropout_ratio)), replace=False))
-            select(data_dict, keep)
+            select_keeping_labelled(data_dict, keep)
         return data_dict
 
 
@@ -354,7 +365,7 @@ class GridSample:
         starts = np.cumsum(np.insert(count, 0, 0)[:-1])
         if self.mode == "train":
             pick = order[starts + np.random.randint(0, count.max(), count.size) % count]
-            out = select(data_dict, pick)
+            pick, out = select_keeping_labelled(data_dict, pick)
             if self.return_inverse:
                 inverse = np.zeros_like(inverse_sorted)
                 inverse[order] = inverse_sorted

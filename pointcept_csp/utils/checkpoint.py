@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 from typing import Any
 
+import numpy as np
 import torch
 
 
@@ -42,3 +44,22 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu", weights
             f"checkpoint {path} could not be read ({type(e).__name__}: {e}); "
             f"it may be truncated or hold objects other than tensors{hint}"
         ) from e
+
+
+def load_arrays_weights_only(path: str) -> Any:
+    """`torch.load(path, weights_only=True)` that also admits numpy arrays (files written with numpy values, such as
+    Pointcept's older scene dicts and the data-efficient benchmark's label files) and nothing else; ValueError
+    names any other object the file holds."""
+    names = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+    foreign = [n for n in names if not n.startswith("numpy")]
+    if foreign:
+        raise ValueError(f"{path}: holds objects other than tensors and numpy arrays: {foreign[:5]}")
+    # numpy arrays also need their dtype classes, which the scan above does not list
+    allowed = [_global(name) for name in names] + [getattr(np.dtypes, n) for n in dir(np.dtypes) if n.endswith("DType")]
+    with torch.serialization.safe_globals(allowed):
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def _global(name: str):
+    module, _, attr = name.rpartition(".")
+    return getattr(importlib.import_module(module), attr)

@@ -142,6 +142,24 @@ def _write_data(cfg, root: str) -> bool:
     return True
 
 
+def _task_files(cfg, root: str, tasks: str) -> dict:
+    """The data-efficient configs' `la_file` / `lr_file` for the tiny data (20 points per scene, every train scene),
+    written by tools/data_efficient.py's functions; options pointing the config at them."""
+    from pointcept_csp.utils.data_efficient import draw_labelled_points, write_la_file, write_lr_file
+
+    options = {}
+    scenes = sorted(os.listdir(os.path.join(root, "train")))
+    if "la_file" in cfg.data.train:
+        rng = np.random.default_rng(0)
+        segments = {n: np.load(os.path.join(root, "train", n, "segment20.npy")) for n in scenes}
+        options["data.train.la_file"] = os.path.join(tasks, "points20")
+        write_la_file({n: draw_labelled_points(s, 20, rng) for n, s in segments.items()}, options["data.train.la_file"])
+    if "lr_file" in cfg.data.train:
+        options["data.train.lr_file"] = os.path.join(tasks, "scenes.txt")
+        write_lr_file(scenes, options["data.train.lr_file"])
+    return options
+
+
 def _tiny_backbone(cfg) -> dict:
     if "enc_depths" not in cfg.model.backbone:  # not our SSM backbone (the sparse-conv U-Net): already small
         return {}
@@ -187,7 +205,7 @@ def check_config_stages():
             if base.data.train.type == "ModelNetDataset":  # its default farthest-point sampling runs on CUDA
                 base_options = {f"data.{s}.uniform_sampling": False for s in ("train", "val", "test")}
             else:
-                base_options = {}
+                base_options = _task_files(base, root, os.path.join(tmp, "tasks"))
             options = dict(
                 _tiny_backbone(base),
                 **base_options,
@@ -398,6 +416,32 @@ def check_predict():
         got = np.load(os.path.join(out, "scan.labels.npy"))
         assert (got == expected).all(), f"{(got != expected).sum()} of {len(got)} predictions differ from the tester's"
     print(f"predict under Pointcept: {len(got)} points equal to the tester's")
+
+
+def check_data_efficient():
+    """Pointcept's own ScanNetDataset and transforms read the task files tools/data_efficient.py writes: labels only at
+    the listed points, kept through RandomDropout and GridSample, only the listed scenes; and the standalone host's
+    reader gives the same labels and scenes."""
+    from pointcept_csp.standalone.datasets import ScanNetDataset as StandaloneScanNet
+    from tests.datasets import limited_labels
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data_root, la_file, lr_file = limited_labels.write_task_data(tmp)
+        limited_labels.check_labels_only_at_listed_points(data_root, la_file)
+        limited_labels.check_subsampling_keeps_every_listed_point(data_root, la_file)
+        limited_labels.check_only_listed_scenes(data_root, lr_file)
+        for options in (dict(la_file=la_file), dict(lr_file=lr_file), dict(la_file=la_file, lr_file=lr_file)):
+            theirs = host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=data_root, **options))
+            assert type(theirs).__module__.startswith("pointcept."), type(theirs)
+            ours = StandaloneScanNet(split="train", data_root=data_root, **options)
+            # Pointcept lists scenes in glob order, ours sorted: compare scene by scene
+            samples = [{d["name"]: d for d in map(ds.get_data, range(len(ds)))} for ds in (theirs, ours)]
+            assert sorted(samples[0]) == sorted(samples[1]), (options, sorted(samples[0]), sorted(samples[1]))
+            for name, a in samples[0].items():
+                b = samples[1][name]
+                assert np.array_equal(a["segment"], b["segment"]), (options, name)
+                if "la_file" in options:
+                    assert np.array_equal(np.asarray(a["sampled_index"]), b["sampled_index"]), (options, name)
 
 
 CHECKS = {name[len("check_") :]: fn for name, fn in dict(globals()).items() if name.startswith("check_")}

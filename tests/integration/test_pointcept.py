@@ -32,6 +32,7 @@ CHECKS = [
     "optimizer_groups",
     "pointcept_train_script",
     "predict",
+    "data_efficient",
 ]
 
 

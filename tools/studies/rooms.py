@@ -67,12 +67,13 @@ class Run:
         return self.path + ".done" if self.path.endswith(".json") else os.path.join(self.path, "done")
 
 
-def finetune_schedule(steps: int, batch: int, every: int = EVAL_EVERY) -> list[str]:
-    """Options for `steps` optimizer steps at `batch` scans per step, evaluating every `every` steps. The config's
-    trainer epoch loops the train list `epoch // eval_epoch` times; one trainer epoch = `every` steps."""
-    loops, rest = divmod(every * batch, TRAIN_SCANS)
-    if rest or steps % every:
-        raise ValueError(f"{steps} steps at batch {batch} do not split into {every}-step evaluations")
+def finetune_schedule(steps: int, batch: int, every: int = EVAL_EVERY, scans: int = TRAIN_SCANS) -> list[str]:
+    """Options for `steps` optimizer steps at `batch` of `scans` train scans per step, evaluating every `every` steps.
+    The config's trainer epoch loops the train list `epoch // eval_epoch` times and drops the last incomplete batch,
+    so one trainer epoch = floor(scans x loops / batch) = `every` steps (exact where `scans` divides every x batch)."""
+    loops = -(-every * batch // scans)
+    if steps % every or not every * batch <= scans * loops < (every + 1) * batch or scans * loops <= batch:
+        raise ValueError(f"{steps} steps at batch {batch} of {scans} scans do not split into {every}-step evaluations")
     evaluations = steps // every
     return [f"epoch={loops * evaluations}", f"eval_epoch={evaluations}", f"batch_size={batch}"]
 
@@ -115,10 +116,21 @@ class Study:
         command += [os.path.join(pre.path, "model", "model_last.pth"), "--data", "config", "--points", "3000"]
         return self.add(name, command + ["--json", os.path.join(self.args.exp, name)], [pre])
 
-    def finetune(self, name, seed, pre: Run | None, steps, batch=4, config=FINETUNE, options=(), every=EVAL_EVERY):
+    def finetune(
+        self,
+        name,
+        seed,
+        pre: Run | None,
+        steps,
+        batch=4,
+        config=FINETUNE,
+        options=(),
+        every=EVAL_EVERY,
+        scans=TRAIN_SCANS,
+    ):
         path = os.path.join(self.args.exp, f"ft-{name}-s{seed}")
         command = ["tools/train.py", "--config-file", config, "--options", f"save_path={path}", f"seed={seed}"]
-        command += finetune_schedule(steps, batch, every) + list(options)
+        command += finetune_schedule(steps, batch, every, scans) + list(options)
         if pre is not None:
             command.append(f"weight={os.path.join(pre.path, 'model', 'model_last.pth')}")
         return self.add(f"ft-{name}-s{seed}", command, [pre] if pre else [])

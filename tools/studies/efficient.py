@@ -1,0 +1,239 @@
+"""The data-efficient study (#29): CSP pre-training, SPD and random init when labels are few, on real rooms
+(../shared/data/scannet-rooms, train = rooms 1-5, val = rooms 6-8), in the protocol of ScanNet's data-efficient
+benchmark (pointcept_csp/utils/data_efficient.py). Pre-training always sees all 10 train scans without labels (the
+pre-trainings are rooms.py's, cached under the same names); fine-tuning sees few labels:
+
+  la<N>  N labelled points per train scan (tools/data_efficient.py --points, drawn per seed)
+  lr<K>  every label of the train scans of K whole rooms (--rooms, drawn per seed)
+  all    every label of the 10 train scans (rooms.py's ablation setting)
+
+Each regime fine-tunes five rows per seed (--steps optimizer steps of 4 scans, an evaluation every 50): random init,
+no-CSP and CSP pre-training with plain fine-tuning, and SPD fine-tuning on both pre-trainings; `peer` adds the
+sparse-conv U-Net from scratch (SpUNet-native-v1m1, plain). A row is scored by the val mIoU of its last checkpoint
+over the 10 classes both splits share. Runs are cached by name under --exp, --jobs at a time (rooms.Study).
+
+    python tools/studies/efficient.py core --jobs 2            # la20 and lr1 (the tables the issue asks for)
+    python tools/studies/efficient.py more --jobs 2            # la200, lr3, all labels, the U-Net peer
+    python tools/studies/efficient.py tables --output docs/results-efficient.md --figures docs/figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from pointcept_csp.utils.data_efficient import draw_scenes  # noqa: E402
+from tools.studies import rooms  # noqa: E402
+
+LA_CONFIG = "configs/scannet/semseg-pointcsp-v1m1-0-rooms-la20.py"
+LR_CONFIG = "configs/scannet/semseg-pointcsp-v1m1-0-rooms-lr1.py"
+POINTS, ROOMS = (20, 200), (1, 3)
+# (row, pre-training, SPD): the pre-trained rows against random init, CSP against no CSP, SPD against plain
+ROWS = (
+    ("scratch-plain", None, False),
+    ("nocsp-plain", "nocsp", False),
+    ("csp-plain", "csp", False),
+    ("nocsp-spd", "nocsp", True),
+    ("csp-spd", "csp", True),
+)
+EFFECTS = (
+    ("CSP pre-training vs random init (plain)", "csp-plain", "scratch-plain"),
+    ("no-CSP pre-training vs random init (plain)", "nocsp-plain", "scratch-plain"),
+    ("CSP vs no CSP (plain)", "csp-plain", "nocsp-plain"),
+    ("CSP vs no CSP (SPD)", "csp-spd", "nocsp-spd"),
+    ("SPD vs plain (CSP pre-training)", "csp-spd", "csp-plain"),
+    ("SPD vs plain (no-CSP pre-training)", "nocsp-spd", "nocsp-plain"),
+    ("full (CSP + SPD) vs random init", "csp-spd", "scratch-plain"),
+)
+
+
+def train_scans(data_root: str) -> list[str]:
+    folder = os.path.join(data_root, "train")
+    return sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n, "coord.npy")))
+
+
+class EfficientStudy(rooms.Study):
+    def tasks(self, seed: int) -> rooms.Run:
+        """The seed's task files: `points/points{20,200}` and `scenes/rooms{1,3}.txt` under `tasks-s{seed}`."""
+        out = os.path.join(self.args.exp, f"tasks-s{seed}")
+        command = ["tools/data_efficient.py", "--data-root", self.args.data_root, "--out", out, "--seed", str(seed)]
+        command += ["--points", *map(str, POINTS), "--rooms", *map(str, ROOMS), "--overwrite"]
+        return self.add(f"tasks-s{seed}", command)
+
+    def regime(self, regime: str, seed: int, peer: bool = False) -> None:
+        """The five rows of one regime and seed (and the U-Net peer)."""
+        tasks = self.tasks(seed)
+        config, options, scans = self.regime_data(regime, seed, tasks)
+        for row, pre_name, spd in ROWS:
+            pre = None
+            if pre_name is not None:
+                pre = self.pretrain(pre_name, seed, ["model.cross_sample=False"] if pre_name == "nocsp" else [])
+            run = self.finetune(
+                f"{regime}-{row}",
+                seed,
+                pre,
+                self.args.steps,
+                config=config,
+                options=options + self.spd(spd),
+                scans=scans,
+            )
+            run.needs.append(tasks)
+        if peer:
+            run = self.finetune(
+                f"{regime}-spunet-plain",
+                seed,
+                None,
+                self.args.steps,
+                config=rooms.SPUNET,
+                options=options + self.spd(False),
+                scans=scans,
+            )
+            run.needs.append(tasks)
+
+    def regime_data(self, regime: str, seed: int, tasks: rooms.Run) -> tuple[str, list[str], int]:
+        """(config, dataset options, train scans) of a regime."""
+        if regime == "all":
+            return rooms.FINETUNE, [], rooms.TRAIN_SCANS
+        kind, count = regime[:2], int(regime[2:])
+        if kind == "la" and count in POINTS:
+            return LA_CONFIG, [f"data.train.la_file={os.path.join(tasks.path, 'points', f'points{count}')}"], 10
+        if kind == "lr" and count in ROOMS:
+            # the same seeded draw tools/data_efficient.py makes, to size the schedule before the file exists
+            scans = len(draw_scenes(train_scans(self.args.data_root), np.random.default_rng(seed), rooms=count))
+            return LR_CONFIG, [f"data.train.lr_file={os.path.join(tasks.path, 'scenes', f'rooms{count}.txt')}"], scans
+        raise ValueError(f"regime must be all, la{POINTS} or lr{ROOMS} as la<N> / lr<K>, got {regime!r}")
+
+    def core(self, seeds: list[int]) -> None:
+        for seed in seeds:  # seed by seed, so that a stopped study leaves whole seeds of both regimes
+            for regime in ("la20", "lr1"):
+                self.regime(regime, seed)
+
+    def more(self, seeds: list[int]) -> None:
+        for regime in ("la200", "lr3", "all"):
+            for seed in seeds:
+                self.regime(regime, seed, peer=regime == "all")
+        for seed in seeds:
+            self.regime("la20", seed, peer=True)
+
+
+# reading results ----------------------------------------------------------------------------------------------------
+
+REGIMES = ("la20", "la200", "all", "lr1", "lr3")
+
+
+def tables(args) -> str:
+    exp, seeds = args.exp, args.seeds
+    lines = [
+        "# Data-efficient study (#29): raw tables",
+        "",
+        f"Produced by `python tools/studies/efficient.py {shlex.join(sys.argv[1:])}` (see its docstring).",
+        "Val mIoU over the 10 classes both splits share, 5 val scans of unseen rooms, in %; mean ± std over seeds,",
+        f"`n=` where fewer than {len(seeds)} seeds finished; last checkpoint ({args.steps} steps) \\| mean of the",
+        "last 3 evaluations.",
+        "",
+        "| row | " + " | ".join(REGIMES) + " |",
+        "|---|" + "---|" * len(REGIMES),
+    ]
+    for row, *_ in ROWS + (("spunet-plain", None, False),):
+        cells = []
+        for regime in REGIMES:
+            last, plateau = (rooms.last_val(exp, f"{regime}-{row}", seeds, n) for n in (1, 3))
+            cells.append(f"{rooms.mean_std(last)} \\| {rooms.mean_std(plateau)}" if last else "-")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    lines += ["", "Paired per-seed differences (last checkpoint), mIoU points:", ""]
+    lines += ["| effect | " + " | ".join(REGIMES) + " |", "|---|" + "---|" * len(REGIMES)]
+    for title, with_, without in EFFECTS:
+        cells = []
+        for regime in REGIMES:
+            diffs = rooms.paired_differences(exp, f"{regime}-{with_}", f"{regime}-{without}", seeds)
+            cells.append(f"{rooms.mean_std(diffs)} ({' / '.join(f'{d:+.1f}' for d in diffs)})" if diffs else "-")
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
+    lines += ["", "Few labels / all labels (ratio of the seed means):", ""]
+    lines += ["| row | " + " | ".join(r for r in REGIMES if r != "all") + " |", "|---|" + "---|" * (len(REGIMES) - 1)]
+    for row, *_ in ROWS:
+        full = rooms.last_val(exp, f"all-{row}", seeds)
+        cells = []
+        for regime in (r for r in REGIMES if r != "all"):
+            few = rooms.last_val(exp, f"{regime}-{row}", seeds)
+            cells.append(f"{np.mean(few) / np.mean(full):.2f}" if few and full else "-")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    lines += ["", "Val curves of seed 0 (mIoU at each evaluation), for the plateau:", ""]
+    for regime in REGIMES:
+        for row, *_ in ROWS:
+            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"))
+            if curve:
+                lines.append(f"- {regime} {row}: " + ", ".join(f"{step}: {miou:.1f}" for step, miou, *_ in curve))
+    return "\n".join(lines) + "\n"
+
+
+def plot(args) -> None:
+    """mIoU against labelled points per train scan (20, 200, all), one line per pre-training, plain fine-tuning."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labelled = []  # the 'all' column's labelled points per scan
+    for scan in train_scans(args.data_root):
+        segment = np.load(os.path.join(args.data_root, "train", scan, "segment20.npy"))
+        labelled.append(int((segment != -1).sum()))
+    xs = {"la20": 20, "la200": 200, "all": float(np.mean(labelled))}
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for row, label in (
+        ("scratch-plain", "random init"),
+        ("nocsp-plain", "no-CSP pre-training"),
+        ("csp-plain", "CSP pre-training"),
+        ("csp-spd", "CSP pre-training + SPD"),
+    ):
+        points = [(x, rooms.last_val(args.exp, f"{r}-{row}", args.seeds)) for r, x in xs.items()]
+        points = [(x, np.mean(v), np.std(v, ddof=1) if len(v) > 1 else 0.0) for x, v in points if v]
+        if points:
+            x, mean, std = zip(*points)
+            ax.errorbar(x, mean, std, marker="o", capsize=3, label=label)
+    ax.set_xscale("log")
+    ax.set(xlabel="labelled points per train scan", ylabel="val mIoU (%)", title=f"scannet-rooms, seeds {args.seeds}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    os.makedirs(args.figures, exist_ok=True)
+    fig.savefig(os.path.join(args.figures, "efficient-miou-vs-labels.png"), dpi=120)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("stages", nargs="+", choices=["core", "more", "tables"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=int, default=300, help="fine-tuning optimizer steps")
+    parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
+    parser.add_argument("--exp", default=os.path.join("exp", "efficient-study"))
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once, each single-threaded")
+    parser.add_argument("--output", default=os.path.join("docs", "results-efficient.md"))
+    parser.add_argument("--figures", default=os.path.join("docs", "figures"))
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
+    args = parser.parse_args()
+    study = EfficientStudy(args)
+    for stage in args.stages:
+        if stage != "tables":
+            getattr(study, stage)(args.seeds)
+    if args.dry_run:
+        for run in study.runs.values():
+            state = "done" if os.path.isfile(run.done_marker) else "to run"
+            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
+        return
+    study.execute(args.jobs)
+    if "tables" in args.stages:
+        text = tables(args)
+        with open(args.output, "w") as f:
+            f.write(text)
+        plot(args)
+        print(text)
+
+
+if __name__ == "__main__":
+    main()
