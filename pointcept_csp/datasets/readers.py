@@ -63,7 +63,11 @@ def read_fields(path: str, columns: list[str] | None = None) -> dict[str, np.nda
 
 def read_points(path: str, columns: list[str] | None = None) -> dict[str, np.ndarray]:
     """The model's inputs: `coord` (float64), `color` (float32, 0-255) and `normal` (float32) where present."""
-    fields = read_fields(path, columns)
+    return cloud_from_fields(path, read_fields(path, columns))
+
+
+def cloud_from_fields(path: str, fields: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """`coord`, `color` (0-255) and `normal` from a file's named fields (what `read_fields` gives), checked."""
     cloud = dict(coord=_stack(fields, ("coord",), (("x", "y", "z"),)))
     if cloud["coord"] is None:
         raise PointCloudError(f"{path}: no coordinates: expected fields x, y, z (or coord); found {sorted(fields)}")

@@ -33,10 +33,11 @@ CHECKS = [
     "pointcept_train_script",
     "predict",
     "data_efficient",
+    "prepared_data",
 ]
 
 
-NEEDS_SCANS = ("pretraining_batch", "optimizer_groups", "predict")
+NEEDS_SCANS = ("pretraining_batch", "optimizer_groups", "predict", "prepared_data")
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
 
 
