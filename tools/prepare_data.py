@@ -71,23 +71,30 @@ def prepare_out(out: str, overwrite: bool) -> None:
     os.makedirs(os.path.join(out, STAGING))
 
 
-def assign_splits(items, labelled: dict[str, bool], val: float | None, seed: int) -> tuple[dict[str, str], list[str]]:
-    """Split of every input by scene name: its folder's, `unlabelled`, or train / val drawn by `val`."""
-    notes, splits = [], {}
-    free = [i.scene for i in items if i.split is None and labelled[i.scene]]
-    if free and val is None and not any(i.split == "val" for i in items):
+def assign_splits(staged: list, val: float | None, seed: int, notes: list) -> list:
+    """(split, item, scene, raw labels) per staged scene: its input's split folder, `unlabelled`, or train / val
+    drawn with `val` among the split-less labelled inputs (whole inputs; the scenes of one tiled input when it is
+    the only one). A draw that would leave nothing to train on keeps everything in train, with a note."""
+    free = [(item, scene) for item, scene, raw in staged if item.split is None and raw is not None]
+    inputs = sorted({item.scene for item, _ in free})
+    if free and val is None and not any(item.split == "val" for item, *_ in staged):
         val = 0.2
         notes.append("no val folder and no --val: 20% of the labelled scans (--seed) form val")
+    units = inputs if len(inputs) > 1 else sorted(scene.name for _, scene in free)
     chosen = set()
-    if free and val:
-        rng = np.random.default_rng(seed)
-        chosen = set(np.array(sorted(free))[rng.permutation(len(free))[: max(1, round(val * len(free)))]])
-    for item in items:
-        if not labelled[item.scene]:
-            splits[item.scene] = UNLABELLED
+    if val and len(units) > 1:
+        order = np.random.default_rng(seed).permutation(len(units))
+        chosen = {units[i] for i in order[: min(len(units) - 1, max(1, round(val * len(units))))]}
+    elif val and units:
+        notes.append("one labelled scene without a split folder: it stays in train (no val to draw from)")
+    assigned = []
+    for item, scene, raw in staged:
+        if raw is None:
+            split = UNLABELLED
         else:
-            splits[item.scene] = item.split or ("val" if item.scene in chosen else "train")
-    return splits, notes
+            split = item.split or ("val" if {item.scene, scene.name} & chosen else "train")
+        assigned.append((split, item, scene, raw))
+    return assigned
 
 
 def main(argv=None) -> int:
@@ -110,15 +117,14 @@ def main(argv=None) -> int:
         if len(paths) > 1:
             errors.append(f"{', '.join(paths)}: would all be scene {name!r}; rename one (none of them is written)")
     items = [i for i in items if len(by_name[i.scene]) == 1]
-    labelled = {i.scene: args.label_field is not None and UNLABELLED not in i.path.split(os.sep) for i in items}
-    splits, split_notes = assign_splits(items, labelled, args.val, args.seed)
-    notes += split_notes
-    staged = []  # (split, scene name, raw labels or None)
+    staged = []  # (input, scene, raw labels or None)
     for item in items:
+        labelled = args.label_field is not None and UNLABELLED not in item.path.split(os.sep)
         try:
-            staged += convert(item, args, labelled[item.scene], splits[item.scene], sources, notes)
+            staged += convert(item, args, labelled, sources, notes)
         except (OSError, ValueError) as e:  # PointCloudError is a ValueError
             errors.append(f"{item.path}: {e}" if item.path not in str(e) else str(e))
+    staged = assign_splits(staged, args.val, args.seed, notes)
     if label_map is None:
         values = sorted({int(v) for *_, raw in staged if raw is not None for v in np.unique(raw)} - set(args.ignore))
         label_map = LabelMap(values, [str(v) for v in values], tuple(args.ignore))
@@ -130,8 +136,8 @@ def main(argv=None) -> int:
     return 1 if errors else 0
 
 
-def convert(item, args, labelled: bool, split: str, sources: dict, notes: list) -> list:
-    """Read, tile, downsample and stage one input; returns (split, scene, raw labels) per staged scene."""
+def convert(item, args, labelled: bool, sources: dict, notes: list) -> list:
+    """Read, tile, downsample and stage one input; returns (input, scene, raw labels) per staged scene."""
     bar = tqdm(desc=os.path.basename(item.path), unit=" pts", unit_scale=True, disable=args.quiet, leave=False)
     try:
         scenes = scan_to_scenes(
@@ -152,25 +158,26 @@ def convert(item, args, labelled: bool, split: str, sources: dict, notes: list) 
         raw = arrays.pop("label", None)
         had_normals = "normal" in arrays
         out, offset = finish_scene(arrays, args.fill_color, item.path)
-        write_scene(os.path.join(args.out, STAGING, split, scene.name), out)
+        write_scene(os.path.join(args.out, STAGING, scene.name), out)
         if raw is not None:
-            np.save(os.path.join(args.out, STAGING, split, scene.name, "raw_label.npy"), raw)
-        sources[f"{split}/{scene.name}"] = dict(
+            np.save(os.path.join(args.out, STAGING, scene.name, "raw_label.npy"), raw)
+        sources[scene.name] = dict(
             source=os.path.abspath(item.path),
             points=len(out["coord"]),
             offset=offset,
             normal="file" if had_normals else "estimated",
             color="file" if "color" in arrays else "filled",
         )
-        staged.append((split, scene.name, raw))
+        staged.append((item, scene, raw))
     return staged
 
 
 def publish(out: str, staged: list, label_map: LabelMap, sources: dict, errors: list) -> dict[str, Counter]:
     """Map the staged labels and move each scene into place (one rename each); the per-class histogram per split."""
     histogram: dict[str, Counter] = {}
-    for split, name, raw in staged:
-        folder = os.path.join(out, STAGING, split, name)
+    for split, _, scene, raw in staged:
+        folder, name = os.path.join(out, STAGING, scene.name), scene.name
+        sources[f"{split}/{name}"] = sources.pop(name)
         counts = Counter()
         if raw is not None:
             try:

@@ -187,3 +187,25 @@ def test_bad_inputs_are_named_and_the_good_files_still_written(tmp_path):
     assert os.path.isfile(os.path.join(out, "train", "good-train", "segment.npy")) and os.path.isfile(
         f"{out}/semseg.py"
     )
+
+
+def test_one_labelled_scan_in_tiles_is_split_into_train_and_val_tiles(tmp_path):
+    scan_exports.write_ply(str(tmp_path / "room.ply"), scan_exports.scene("scene0001_00"))
+    out = str(tmp_path / "out")
+    prepare(
+        str(tmp_path / "room.ply"),
+        "--out",
+        out,
+        "--tile",
+        "2.5",
+        "--min-points",
+        "200",
+        "--label-field",
+        "classification",
+        "--ignore",
+        "-1",
+        "--val",
+        "0.3",
+    )
+    train, val = (os.listdir(os.path.join(out, split)) for split in ("train", "val"))
+    assert train and val and not set(train) & set(val) and os.path.isfile(os.path.join(out, "semseg.py"))
