@@ -88,3 +88,14 @@ def test_the_dry_run_lists_without_running(tmp_path):
     ).stdout
     assert out.count("to run") == 1 + 2 + 10 and not os.path.exists(tmp_path / "e")
     assert shlex.split(out.splitlines()[0])[3] == "tools/data_efficient.py"
+
+
+def test_probes_fit_on_the_seeds_sparse_labels(tmp_path):
+    study = efficient.EfficientStudy(args(tmp_path))
+    study.probes([1])
+    runs = {os.path.basename(p): r for p, r in study.runs.items()}
+    for pre in ("csp", "nocsp"):
+        run = runs[f"probe-la20-{pre}-s1.json"]
+        assert run.command[run.command.index("--la-file") + 1].endswith("tasks-s1/points/points20")
+        assert ("--no-reference" in run.command) == (pre == "nocsp")  # random init read once per seed
+        assert sorted(os.path.basename(n.path) for n in run.needs) == [f"pre-{pre}-s1", "tasks-s1"]

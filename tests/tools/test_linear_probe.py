@@ -50,3 +50,14 @@ def test_probes_separate_classes_that_separate_and_use_shared_classes():
     noise = [F.normalize(torch.randn(len(y), 8, generator=g), dim=1) for y in y_val]  # features that know nothing
     assert linear_probe(f_train, y_train, noise, y_val, [0, 1])["mIoU"] < 0.5
     assert class_consistency(f_train, y_train, noise, y_val, [0, 1]) < 0.75
+
+
+def test_sparse_labels_keep_every_listed_point_through_the_voxelisation(tmp_path):
+    from tests.datasets import limited_labels
+    from tools.studies.linear_probe import load_scans
+
+    data_root, la_file, _ = limited_labels.write_task_data(str(tmp_path))
+    full, sparse = load_scans(data_root, "train", 0.1), load_scans(data_root, "train", 0.1, la_file)
+    for a, b in zip(full, sparse):
+        assert int((b["segment"] != -1).sum()) == 20 and len(b["segment"]) >= len(a["segment"])
+        assert int((a["segment"] != -1).sum()) > 20

@@ -13,6 +13,7 @@ sparse-conv U-Net from scratch (SpUNet-native-v1m1, plain). A row is scored by t
 over the 10 classes both splits share. Runs are cached by name under --exp, --jobs at a time (rooms.Study).
 
     python tools/studies/efficient.py core --jobs 2            # la20 and lr1 (the tables the issue asks for)
+    python tools/studies/efficient.py probes                   # the linear probe fitted on the la20 labels
     python tools/studies/efficient.py more --jobs 2            # la200, lr3, all labels, the U-Net peer
     python tools/studies/efficient.py tables --output docs/results-efficient.md --figures docs/figures
 """
@@ -115,6 +116,26 @@ class EfficientStudy(rooms.Study):
             for regime in ("la20", "lr1"):
                 self.regime(regime, seed)
 
+    def probes(self, seeds: list[int]) -> None:
+        """The cross-room linear probe of both pre-trainings (random init beside the CSP one) fitted on the la20
+        labels of the seed's draw, scored on every val point."""
+        for seed in seeds:
+            tasks = self.tasks(seed)
+            for pre_name in ("csp", "nocsp"):
+                pre = self.pretrain(pre_name, seed, ["model.cross_sample=False"] if pre_name == "nocsp" else [])
+                name = f"probe-la{POINTS[0]}-{pre_name}-s{seed}.json"
+                command = [
+                    "tools/studies/linear_probe.py",
+                    "--checkpoint",
+                    os.path.join(pre.path, "model", "model_last.pth"),
+                ]
+                command += ["--config", os.path.join(pre.path, "config.py"), "--data-root", self.args.data_root]
+                command += ["--la-file", os.path.join(tasks.path, "points", f"points{POINTS[0]}")]
+                command += ["--json", os.path.join(self.args.exp, name)] + (
+                    [] if pre_name == "csp" else ["--no-reference"]
+                )
+                self.add(name, command, [pre, tasks])
+
     def more(self, seeds: list[int]) -> None:
         for regime in ("la200", "lr3", "all"):
             for seed in seeds:
@@ -164,6 +185,26 @@ def tables(args) -> str:
             few = rooms.last_val(exp, f"{regime}-{row}", seeds)
             cells.append(f"{np.mean(few) / np.mean(full):.2f}" if few and full else "-")
         lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    lines += ["", f"Cross-room linear probe fitted on the la{POINTS[0]} labels (frozen backbone, val mIoU):", ""]
+    lines += ["| backbone | each scan alone | in CSP sequences of 4 |", "|---|---|---|"]
+    for pre_name, title, result_name in (
+        ("csp", "CSP pre-training", "pre-trained"),
+        ("nocsp", "no-CSP pre-training", "pre-trained"),
+        ("csp", "random init", "random init"),
+    ):
+        cells = []
+        for reading in ("alone", "csp"):
+            found = [
+                r["probe"]
+                for seed in seeds
+                if (
+                    r := rooms.probe_result(
+                        os.path.join(exp, f"probe-la{POINTS[0]}-{pre_name}-s{seed}.json"), reading, result_name
+                    )
+                )
+            ]
+            cells.append(rooms.mean_std(found))
+        lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += ["", "Val curves of seed 0 (mIoU at each evaluation), for the plateau:", ""]
     for regime in REGIMES:
         for row, *_ in ROWS:
@@ -207,7 +248,7 @@ def plot(args) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stages", nargs="+", choices=["core", "more", "tables"])
+    parser.add_argument("stages", nargs="+", choices=["core", "probes", "more", "tables"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=300, help="fine-tuning optimizer steps")
     parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))

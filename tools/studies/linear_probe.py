@@ -38,10 +38,11 @@ SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mi
 NUM_CLASSES = 20
 
 
-def load_scans(data_root: str, split: str, grid_size: float) -> list[dict]:
+def load_scans(data_root: str, split: str, grid_size: float, la_file: str | None = None) -> list[dict]:
     """Every scan of a split at `grid_size` voxels (first point of each voxel), colour + normal features as in
-    pre-training."""
-    dataset = host.build_dataset(dict(type="ScanNetDataset", split=split, data_root=data_root))
+    pre-training; with `la_file` (the data-efficient benchmark's limited annotations) only its listed points keep
+    their labels, and every one of them is kept."""
+    dataset = host.build_dataset(dict(type="ScanNetDataset", split=split, data_root=data_root, la_file=la_file))
     return [voxelised(dataset.get_data(i), grid_size) for i in range(len(dataset))]
 
 
@@ -49,6 +50,8 @@ def voxelised(data: dict, grid_size: float) -> dict:
     coord = data["coord"] - data["coord"].min(0)
     voxel = np.floor(coord / grid_size).astype(np.int64)
     _, keep = np.unique(voxel, axis=0, return_index=True)
+    if "sampled_index" in data:
+        keep = np.union1d(keep, np.asarray(data["sampled_index"]))
     feat = np.concatenate([data["color"][keep] / 127.5 - 1, data["normal"][keep]], 1).astype(np.float32)
     return dict(
         coord=torch.from_numpy(coord[keep]),
@@ -120,6 +123,7 @@ def class_consistency(
     """Balanced accuracy over `classes` of the val points' nearest class centroid, centroids from the train scans:
     how well one room's classes sit where another room's same classes do."""
     f, y = torch.cat(train_feats), torch.cat(train_labels)
+    classes = [c for c in classes if (y == c).any()]  # sparse labels may miss a class: no centroid for it
     centroids = F.normalize(torch.stack([f[y == c].mean(0) for c in classes]), dim=1)
     f_val, y_val = torch.cat(val_feats), torch.cat(val_labels)
     keep = torch.isin(y_val, torch.tensor(classes))
@@ -152,6 +156,7 @@ def main():
     parser.add_argument("--options", nargs="*", default=[], help="overrides for the pre-training run")
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--no-reference", action="store_true", help="skip the randomly initialised reference")
+    parser.add_argument("--la-file", help="fit on the train scans' listed points only (tools/data_efficient.py)")
     args = parser.parse_args()
     checkpoint = args.checkpoint
     if args.pretrain:
@@ -168,7 +173,9 @@ def main():
     cfg = host.load_config(os.path.join(ROOT, args.config))
     grid = cfg.model.backbone.grid_size
     train, val = load_scans(args.data_root, "train", grid), load_scans(args.data_root, "val", grid)
-    classes = shared_classes(train, val)
+    classes = shared_classes(train, val)  # scored over the classes of the full labels, whatever the probe sees
+    if args.la_file:
+        train = load_scans(args.data_root, "train", grid, args.la_file)
     results = {}
     for name in ("pre-trained",) if args.no_reference else ("pre-trained", "random init"):
         torch.manual_seed(0)
@@ -184,6 +191,8 @@ def main():
         train_scans=len(train),
         val_scans=len(val),
         classes=classes,
+        la_file=args.la_file,
+        labelled_train_points=int(sum((s["segment"] != -1).sum() for s in train)),
         sequence=args.sequence,
         results=results,
     )
