@@ -140,8 +140,10 @@ def convert(item, args, labelled: bool, sources: dict, notes: list) -> list:
     """Read, tile, downsample and stage one input; returns (input, scene, raw labels) per staged scene."""
     bar = tqdm(desc=os.path.basename(item.path), unit=" pts", unit_scale=True, disable=args.quiet, leave=False)
     try:
+        spill = os.path.join(args.out, STAGING, ".tiles")
+        os.makedirs(spill, exist_ok=True)
         scenes = scan_to_scenes(
-            item, args.columns, args.label_field if labelled else None, args.grid, args.tile, on_chunk=bar.update
+            item, args.columns, args.label_field if labelled else None, args.grid, args.tile, bar.update, spill
         )
     finally:
         bar.close()

@@ -148,18 +148,28 @@ def _las_chunks(path: str, label_field: str | None) -> Iterator[dict[str, np.nda
 
 @dataclass
 class Scene:
-    """The points of one output scene (a whole scan or one tile), accumulated chunk by chunk."""
+    """The points of one output scene (a whole scan or one tile), accumulated chunk by chunk; with `spill` each
+    chunk's part goes to a file there, so that a tiled scan holds one chunk and one tile in memory, not every tile."""
 
     name: str
-    parts: list[dict[str, np.ndarray]] = field(default_factory=list)
+    spill: str | None = None
+    parts: list = field(default_factory=list)  # arrays, or the paths of spilled parts
 
     def add(self, chunk: dict[str, np.ndarray], grid: float | None) -> None:
-        self.parts.append(voxel_downsample(chunk, grid) if grid else chunk)
+        part = voxel_downsample(chunk, grid) if grid else chunk
+        if self.spill is not None:
+            path = os.path.join(self.spill, f"{self.name}.{len(self.parts)}.npz")
+            np.savez(path, **part)
+            part = path
+        self.parts.append(part)
 
     def arrays(self, grid: float | None) -> dict[str, np.ndarray]:
-        keys = set.intersection(*(set(p) for p in self.parts))
-        merged = {k: np.concatenate([p[k] for p in self.parts]) for k in keys}
-        return voxel_downsample(merged, grid) if grid and len(self.parts) > 1 else merged
+        parts = [dict(np.load(p)) if isinstance(p, str) else p for p in self.parts]
+        keys = set.intersection(*(set(p) for p in parts))
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in keys}
+        for path in (p for p in self.parts if isinstance(p, str)):
+            os.remove(path)
+        return voxel_downsample(merged, grid) if grid and len(parts) > 1 else merged
 
 
 def voxel_downsample(chunk: dict[str, np.ndarray], grid: float) -> dict[str, np.ndarray]:
@@ -184,14 +194,16 @@ def scan_to_scenes(
     grid: float | None,
     tile: float | None,
     on_chunk=None,
+    spill: str | None = None,
 ) -> list[Scene]:
-    """Read `item` chunk by chunk into one scene, or one per non-empty tile (`<scene>_<i>_<j>`)."""
+    """Read `item` chunk by chunk into one scene, or one per non-empty tile (`<scene>_<i>_<j>`), the tiles' parts
+    spilled to files under `spill` when given."""
     scenes: dict[tuple[int, int] | None, Scene] = {}
     for chunk in read_chunks(item.path, columns, label_field):
         parts = split_into_tiles(chunk, tile) if tile else {None: chunk}
         for key, part in parts.items():
             name = item.scene if key is None else f"{item.scene}_{key[0]}_{key[1]}"
-            scenes.setdefault(key, Scene(name)).add(part, grid)
+            scenes.setdefault(key, Scene(name, spill if tile else None)).add(part, grid)
         if on_chunk is not None:
             on_chunk(len(chunk["coord"]))
     return [scenes[k] for k in sorted(scenes, key=lambda k: (0, 0) if k is None else k)]

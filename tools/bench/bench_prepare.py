@@ -1,6 +1,7 @@
 """tools/prepare_data.py on a large LAS scan: wall time, points per second and the process's peak resident memory,
 with glibc's default allocator and with no-trim, for each --points (1M is the baseline of the same run), beside the
-peak of reading the whole file at once with laspy.read (what a converter without chunks would hold).
+peak of reading the whole file at once with laspy.read into coordinate, colour and label arrays (what a converter
+without chunks holds before it has done anything).
 
     OMP_NUM_THREADS=1 .venv/bin/python tools/bench/bench_prepare.py --points 1000000 10000000 --json exp/prepare.json
 
@@ -29,6 +30,12 @@ from pointcept_csp.datasets.synthetic import generate_room  # noqa: E402
 from tools.bench.bench_backbone import ALLOCATORS  # noqa: E402
 
 SHIFT = np.array([500000.0, 4000000.0, 100.0])
+# the baseline: the arrays a converter without chunks holds at once (the file, coordinates, colour, labels)
+WHOLE = (
+    "import laspy, numpy as np; las = laspy.read({scan!r}); "
+    "arrays = [np.stack([las.x, las.y, las.z], 1), np.stack([las.red, las.green, las.blue], 1), "
+    "np.asarray(las.classification)]"
+)
 OPTIONS = ["--tile", "16", "--grid", "0.05", "--label-field", "classification", "--quiet"]
 
 
@@ -93,11 +100,7 @@ def main():
         for points in args.points:
             scan = os.path.join(tmp, f"scan{points}.las")
             count = write_las(scan, points)
-            read_whole = [
-                sys.executable,
-                "-c",
-                f"import laspy, numpy as np; las = laspy.read({scan!r}); np.asarray(las.x)",
-            ]
+            read_whole = [sys.executable, "-c", WHOLE.format(scan=scan)]
             for allocator in args.allocators:
                 out = os.path.join(tmp, f"out-{points}-{allocator}")
                 convert = [sys.executable, "tools/prepare_data.py", scan, "--out", out, *OPTIONS]
