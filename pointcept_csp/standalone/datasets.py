@@ -55,6 +55,11 @@ class DefaultDataset(torch.utils.data.Dataset):
         loop=1,
     ) -> None:
         super().__init__()
+        if cache:
+            raise ValueError(
+                f"{type(self).__name__}: cache=True is Pointcept's shared-memory cache (SharedArray), which the "
+                "standalone host does not have; it reads every sample from disk: remove cache or set it False"
+            )
         self.data_root, self.split, self.ignore_index = data_root, split, ignore_index
         self.transform = Compose(transform)
         self.test_mode = test_mode

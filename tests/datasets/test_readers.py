@@ -139,3 +139,10 @@ def test_synthetic_objects_are_deterministic_and_part_labelled():
         assert all(PART_NAMES[p].startswith(cls + "/") for p in np.unique(obj["segment"]))
         seen.add(cls)
     assert seen == set(OBJECT_CLASSES)
+
+
+def test_cache_option_raises_on_the_standalone_host(tmp_path):
+    write_rooms(str(tmp_path), "scannet", {"train": [1]}, density=20)
+    with pytest.raises(ValueError, match="cache=True is Pointcept's shared-memory cache"):
+        host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=str(tmp_path), cache=True))
+    assert len(host.build_dataset(dict(type="ScanNetDataset", data_root=str(tmp_path), cache=False))) == 1

@@ -209,3 +209,15 @@ def test_one_labelled_scan_in_tiles_is_split_into_train_and_val_tiles(tmp_path):
     )
     train, val = (os.listdir(os.path.join(out, split)) for split in ("train", "val"))
     assert train and val and not set(train) & set(val) and os.path.isfile(os.path.join(out, "semseg.py"))
+
+
+def test_colourless_scan_needs_fill_color(tmp_path):
+    data = scan_exports.scene("scene0001_00")
+    np.savetxt(str(tmp_path / "grey.xyz"), data["coord"][:3000], fmt="%.4f")
+    failed = prepare(str(tmp_path / "grey.xyz"), "--out", str(tmp_path / "a"), check=False)
+    assert failed.returncode == 1 and "grey.xyz: has no colour; pass --fill-color R G B" in failed.stderr
+    prepare(str(tmp_path / "grey.xyz"), "--out", str(tmp_path / "b"), "--fill-color", "128", "128", "128")
+    color = np.load(str(tmp_path / "b" / "unlabelled" / "grey" / "color.npy"))
+    assert color.dtype == np.uint8 and (color == 128).all() and len(color) == 3000
+    meta = json.load(open(str(tmp_path / "b" / "meta.json")))
+    assert meta["scenes"]["unlabelled/grey"]["color"] == "filled"
