@@ -34,12 +34,14 @@ from pointcept_csp.engines.predictor import (  # noqa: E402
     classify,
     complete_features,
     feature_keys,
+    normal_orientation,
     task_of,
 )
 from pointcept_csp.engines.testers import load_trained_model  # noqa: E402
 from pointcept_csp.standalone.config import parse_option_value  # noqa: E402
 from pointcept_csp.utils.device import default_device  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+from pointcept_csp.utils.normals import ORIENTATIONS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -54,6 +56,12 @@ def parse_args(argv=None):
         "--fill-color", nargs=3, type=float, metavar=("R", "G", "B"), help="colour for colourless files"
     )
     parser.add_argument("--normal-k", type=int, default=16, help="neighbours for normal estimation (default 16)")
+    parser.add_argument(
+        "--normal-orientation",
+        choices=ORIENTATIONS,
+        help="sign of estimated normals: inward (to the centroid), outward, up (+z); default: the config's "
+        "normal_orientation, else outward for classification and inward for scenes",
+    )
     parser.add_argument("--labels", nargs="+", help="ground-truth labels, one file per input (.npy or text)")
     parser.add_argument("--ignore-index", type=int, default=-1, help="label of unannotated points (default -1)")
     parser.add_argument("--save-txt", action="store_true", help="also write x y z label as text")
@@ -106,7 +114,8 @@ def output_stems(paths: list[str]) -> dict[str, str]:
 
 def segment_file(args, index, path, stem, cfg, segmenter, names, palette, progress) -> dict:
     cloud = read_points(path, args.columns)
-    notes = complete_features(path, cloud, feature_keys(cfg), args.fill_color, args.normal_k)
+    orientation = args.normal_orientation or normal_orientation(cfg)
+    notes = complete_features(path, cloud, feature_keys(cfg), args.fill_color, args.normal_k, orientation)
     labels = read_labels(args.labels[index], len(cloud["coord"])) if args.labels else None
     probs = segmenter.predict(cloud, on_fragment=progress)
     pred = probs.argmax(1).astype(np.int32)
@@ -129,7 +138,8 @@ def segment_file(args, index, path, stem, cfg, segmenter, names, palette, progre
 
 def classify_file(args, path, cfg, model, device, names) -> dict:
     cloud = read_points(path, args.columns)
-    notes = complete_features(path, cloud, feature_keys(cfg), args.fill_color, args.normal_k)
+    orientation = args.normal_orientation or normal_orientation(cfg)
+    notes = complete_features(path, cloud, feature_keys(cfg), args.fill_color, args.normal_k, orientation)
     probs = classify(cfg, model, device, cloud)
     top = np.argsort(-probs)[: args.topk or 5]
     return dict(notes=notes, topk=[dict(cls=names[c], id=int(c), prob=float(probs[c])) for c in top])

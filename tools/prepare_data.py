@@ -35,6 +35,7 @@ from pointcept_csp.datasets.prepare import (
     scan_to_scenes,
     write_scene,
 )
+from pointcept_csp.utils.normals import ORIENTATIONS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STAGING = ".staging"
@@ -55,6 +56,12 @@ def parse_args(argv=None):
     parser.add_argument("--min-points", type=int, default=1000, help="fewest points a scene needs (a crop's worth)")
     parser.add_argument("--fill-color", nargs=3, type=float, metavar=("R", "G", "B"), help="for colourless files")
     parser.add_argument("--size", choices=["tiny", "base"], default="base", help="model of the configs (tiny: CPU)")
+    parser.add_argument(
+        "--normal-orientation",
+        choices=ORIENTATIONS,
+        default="inward",
+        help="sign of estimated normals: inward (to the scene's centroid, default), outward, up (+z)",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing dataset in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     args = parser.parse_args(argv)
@@ -159,7 +166,7 @@ def convert(item, args, labelled: bool, sources: dict, notes: list) -> list:
             raise ValueError(message)
         raw = arrays.pop("label", None)
         had_normals = "normal" in arrays
-        out, offset = finish_scene(arrays, args.fill_color, item.path)
+        out, offset = finish_scene(arrays, args.fill_color, item.path, orientation=args.normal_orientation)
         write_scene(os.path.join(args.out, STAGING, scene.name), out)
         if raw is not None:
             np.save(os.path.join(args.out, STAGING, scene.name, "raw_label.npy"), raw)
@@ -211,6 +218,7 @@ def write_meta_and_configs(args, label_map: LabelMap, histogram, sources, notes,
         eval_classes=eval_classes,
         grid=args.grid,
         tile=args.tile,
+        normal_orientation=args.normal_orientation,
         scenes={k: v for k, v in sources.items() if os.path.isdir(os.path.join(args.out, k))},
         notes=notes,
         errors=errors,
@@ -226,6 +234,7 @@ def write_meta_and_configs(args, label_map: LabelMap, histogram, sources, notes,
         splits,
         args.grid,
         header,
+        args.normal_orientation,
     )
     for kind, text in texts.items():
         if not written:

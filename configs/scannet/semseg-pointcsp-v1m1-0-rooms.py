@@ -5,6 +5,7 @@
 _base_ = ["semseg-pointcsp-v1m1-0-spd-ft.py"]
 
 grid_size = 0.05
+normal_orientation = "up"  # the shared scans' normals face +z: tools/predict.py estimates missing ones the same way
 batch_size, num_worker = 4, 1
 epoch, eval_epoch = 40, 4  # 10 scans x 10 loops / 4 = 25 steps per trainer epoch, 100 steps, 4 evaluations
 enable_amp = False

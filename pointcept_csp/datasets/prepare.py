@@ -5,8 +5,9 @@ A scan is read in chunks (LAS / LAZ through laspy's chunk iterator, other format
 `tile` x `tile` metre tiles on x, y and voxel-downsampled at `grid` metres (one point per voxel, the first read), so
 that a lidar scan of tens of millions of points never sits in memory at full density. Coordinates are stored in
 float32 relative to the scene's lower corner floored to whole metres (the offset is in meta.json); colour as uint8;
-normals are the file's or estimated by PCA (`estimate_normals`, oriented towards the scene's centroid, as
-tools/predict.py does for a file without normals); labels through the label map, -1 where ignored or unlabelled.
+normals are the file's or estimated by PCA (`utils.normals`; `inward`, towards the scene's centroid, unless told
+otherwise; the written semseg.py names the orientation, so that tools/predict.py estimates a new scan's the same
+way); labels through the label map, -1 where ignored or unlabelled.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .normals import estimate_normals
+from ..utils.normals import estimate_normals
 from .readers import SUFFIXES, PointCloudError, check_cloud, cloud_from_fields, read_fields
 
 SPLITS = ("train", "val", "test")
@@ -210,7 +211,11 @@ def scan_to_scenes(
 
 
 def finish_scene(
-    arrays: dict[str, np.ndarray], fill_color: tuple[float, float, float] | None, where: str, normal_k: int = 16
+    arrays: dict[str, np.ndarray],
+    fill_color: tuple[float, float, float] | None,
+    where: str,
+    normal_k: int = 16,
+    orientation: str = "inward",
 ) -> tuple[dict[str, np.ndarray], list[float]]:
     """Pointcept's arrays of a scene: float32 coordinates from the whole-metre lower corner (returned), uint8 colour
     (the file's or `fill_color`), float32 normals (the file's or estimated)."""
@@ -223,7 +228,7 @@ def finish_scene(
         out["color"] = np.broadcast_to(np.asarray(fill_color, np.uint8), coord.shape).copy()
     else:
         raise PointCloudError(f"{where}: has no colour; pass --fill-color R G B (0-255) to use one colour throughout")
-    out["normal"] = arrays["normal"] if "normal" in arrays else estimate_normals(coord, k=normal_k)
+    out["normal"] = arrays["normal"] if "normal" in arrays else estimate_normals(coord, normal_k, orientation)
     return out, offset.tolist()
 
 
@@ -251,6 +256,7 @@ def custom_configs(
     splits: dict[str, list[str]],
     grid: float | None,
     header: str,
+    normal_orientation: str = "inward",
 ) -> dict[str, str]:
     """The text of `pretrain.py` and `semseg.py` for a prepared dataset: `_base_` is the configs/custom/ pair of
     `size`; they restate the data sections with `data_root`, the splits, the classes and the model's grid (the
@@ -280,6 +286,7 @@ def custom_configs(
             data.update(num_classes=len(names), names=list(names), eval_classes=list(eval_classes))
             lines += [
                 f"num_classes = {len(names)}",
+                f"normal_orientation = {normal_orientation!r}  # of the normals estimated here; predict.py follows it",
                 "model = dict(num_classes=num_classes, backbone=dict(grid_size=grid_size))",
             ]
         lines += [f"data = {pformat(data, width=116, sort_dicts=False)}", ""]

@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 
 from .. import host
-from ..datasets.normals import estimate_normals
 from ..datasets.readers import PointCloudError
 from ..standalone.datasets import test_fragments
 from ..utils.device import to_device
+from ..utils.normals import ORIENTATIONS, estimate_normals
 
 SEMSEG_TESTERS = ("CSPSemSegTester", "SemSegTester")
 CLS_TESTERS = ("CSPClsTester", "ClsTester")
@@ -46,6 +46,17 @@ def task_of(cfg) -> str:
     )
 
 
+def normal_orientation(cfg) -> str:
+    """How the config's training data orients its normals (`utils.normals`): the config's `normal_orientation`, else
+    `outward` for classification (single objects) and `inward` for scenes (scanned from inside)."""
+    named = cfg.get("normal_orientation")
+    if named is None:
+        return "outward" if task_of(cfg) == "cls" else "inward"
+    if named not in ORIENTATIONS:
+        raise ValueError(f"the config's normal_orientation must be one of {ORIENTATIONS}, got {named!r}")
+    return named
+
+
 def feature_keys(cfg) -> tuple[str, ...]:
     """The model's input channels: the `feat_keys` of the last `Collect` of the test pipeline."""
     test = cfg.data.test
@@ -64,9 +75,11 @@ def complete_features(
     keys: tuple[str, ...],
     fill_color: tuple[float, float, float] | None = None,
     normal_k: int = 16,
+    orientation: str = "inward",
 ) -> list[str]:
-    """Give `cloud` the channels the model reads: normals are estimated when missing (`estimate_normals`); a missing
-    colour is an error unless `fill_color` (0-255) is given. Returns notes on what was filled in."""
+    """Give `cloud` the channels the model reads: normals are estimated when missing (`estimate_normals`, oriented
+    as `orientation`, which should be the training data's: `normal_orientation(cfg)`); a missing colour is an error
+    unless `fill_color` (0-255) is given. Returns notes on what was filled in."""
     notes = []
     unknown = [k for k in keys if k not in ("coord", "color", "normal")]
     if unknown:
@@ -80,8 +93,8 @@ def complete_features(
         cloud["color"] = np.broadcast_to(np.asarray(fill_color, np.float32), cloud["coord"].shape).copy()
         notes.append(f"colour filled with {tuple(fill_color)}")
     if "normal" in keys and "normal" not in cloud:
-        cloud["normal"] = estimate_normals(cloud["coord"], k=normal_k)
-        notes.append(f"normals estimated (PCA over {normal_k} neighbours, oriented towards the centroid)")
+        cloud["normal"] = estimate_normals(cloud["coord"], k=normal_k, orientation=orientation)
+        notes.append(f"normals estimated (PCA over {normal_k} neighbours, oriented {orientation})")
     return notes
 
 
@@ -171,9 +184,9 @@ def classify(cfg, model: torch.nn.Module, device: torch.device, cloud: dict[str,
     data = {k: v.astype(np.float32) for k, v in cloud.items()}
     data["coord"] = model_coordinates(cloud["coord"])
     transform = copy.deepcopy(list(cfg.data.test.transform))
-    for t in transform:  # the object's class is what is asked for: Collect no longer expects a label
+    for t in transform:  # the object's class is what is asked for: Collect no longer expects a label or a name
         if t.get("type") == "Collect":
-            t["keys"] = tuple(k for k in t["keys"] if k != "category")
+            t["keys"] = tuple(k for k in t["keys"] if k not in ("category", "name"))
     data = host.Compose(transform)(data)
     batch = to_device(host.collate_fn([data]), device)
     return F.softmax(model(batch)["cls_logits"].float(), dim=-1)[0].cpu().numpy()

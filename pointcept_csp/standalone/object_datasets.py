@@ -4,7 +4,8 @@ layouts are facts of the public datasets; nothing here is copied from Pointcept)
 - `ModelNetDataset`: `<root>/modelnet40_<split>.txt` lists samples `<shape>_<nnnn>`, each a comma-separated
   `<root>/<shape>/<shape>_<nnnn>.txt` of x, y, z, nx, ny, nz;
 - `ScanObjectNNDataset`: `<root>/training_objectdataset.h5` / `test_objectdataset.h5` with `data [S, N, 3]` and
-  `label [S]` (needs h5py); normals are estimated (PCA of 16 neighbours, pointing away from the centre);
+  `label [S]` (needs h5py); normals are estimated (`utils.normals`, PCA of 16 neighbours, oriented `outward`:
+  away from the centroid);
 - `ShapeNetPartDataset`: `<root>/synsetoffset2category.txt` (category, synset token), the splits in
   `<root>/train_test_split/shuffled_<split>_file_list.json` ("shape_data/<token>/<id>"), each sample a
   whitespace-separated `<root>/<token>/<id>.txt` of x, y, z, nx, ny, nz, part.
@@ -16,21 +17,10 @@ import json
 import os
 
 import numpy as np
-import torch
 
+from ..utils.normals import estimate_normals
 from .builder import DATASETS
 from .datasets import DefaultDataset
-
-
-def estimate_normals(coord: np.ndarray, neighbours: int = 16) -> np.ndarray:
-    """Unit normals from the smallest principal axis of each point's neighbourhood, flipped away from the centroid."""
-    points = torch.from_numpy(np.asarray(coord, np.float64))
-    knn = torch.cdist(points, points).topk(min(neighbours, len(points)), largest=False).indices
-    local = points[knn] - points[knn].mean(1, keepdim=True)
-    normal = torch.linalg.eigh(local.transpose(1, 2) @ local).eigenvectors[:, :, 0]
-    outward = ((points - points.mean(0)) * normal).sum(1) < 0
-    normal[outward] = -normal[outward]
-    return normal.numpy().astype(np.float32)
 
 
 class _ObjectDataset(DefaultDataset):
@@ -99,7 +89,7 @@ class ScanObjectNNDataset(_ObjectDataset):
         return dict(
             coord=coord,
             color=np.zeros_like(coord),
-            normal=estimate_normals(coord),
+            normal=estimate_normals(coord, k=16, orientation="outward"),
             category=np.array([self.labels[i]]),
             name=self.get_data_name(idx),
         )

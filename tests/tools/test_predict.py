@@ -10,7 +10,6 @@ import torch
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
-from pointcept_csp.datasets.normals import estimate_normals
 from pointcept_csp.datasets.readers import PointCloudError, read_points
 from pointcept_csp.utils.checkpoint import atomic_save
 from tests._utils import ROOT
@@ -180,40 +179,6 @@ def test_las_without_laspy_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_laspy)
     with pytest.raises(PointCloudError, match=r"scan.laz: reading .las / .laz needs laspy .* pip install -e .\[las\]"):
         read_points(str(tmp_path / "scan.laz"))
-
-
-def angle_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    cos = np.abs((a * b).sum(1)) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-    return np.degrees(np.arccos(np.clip(cos, 0, 1)))
-
-
-def test_normal_estimation_recovers_planes_and_a_sphere():
-    """Noise-free samples: planes within 0.5 degrees (every point), a sphere of radius 1 sampled at ~2 cm within 2
-    degrees (the curvature over 16 neighbours tilts no normal more), all pointing towards the centroid."""
-    rng = np.random.default_rng(0)
-    grid = rng.random((4000, 2)) * 2
-    floor = np.column_stack([grid, np.zeros(4000)])  # three planes that do not meet
-    wall = np.column_stack([grid[:, 0] + 4.0, np.full(4000, 3.0), grid[:, 1]])
-    tilt = np.column_stack([grid - 4.0, grid[:, 0] * 0.5 + 3.0])
-    room = np.concatenate([floor, wall, tilt])
-    normals = estimate_normals(room, k=16)
-    truth = np.concatenate(
-        [
-            np.tile([0, 0, 1.0], (4000, 1)),
-            np.tile([0, 1.0, 0], (4000, 1)),
-            np.tile(np.array([-0.5, 0, 1.0]) / np.sqrt(1.25), (4000, 1)),
-        ]
-    )
-    assert angle_degrees(normals, truth).max() < 0.5
-    towards_centroid = ((room.mean(0) - room) * normals).sum(1)
-    assert (towards_centroid > 0).mean() > 0.999
-    direction = rng.normal(size=(30000, 3))
-    sphere = direction / np.linalg.norm(direction, axis=1, keepdims=True) + 5.0
-    normals = estimate_normals(sphere, k=16, chunk=7000)  # several chunks
-    assert angle_degrees(normals, sphere - 5.0).max() < 2.0
-    assert (((5.0 - sphere) * normals).sum(1) > 0).all()  # inwards, towards the centre
-    with pytest.raises(ValueError, match="at least 3 points, got 2"):
-        estimate_normals(room[:2])
 
 
 def test_classification_topk_agrees_with_the_tester(tmp_path):
