@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..utils.checkpoint import load_checkpoint
+from ..utils.checkpoint import load_checkpoint, unwrap_ddp
 
 PRESETS = {"pretrain": "backbone.", "teacher": "teacher.backbone."}
 
@@ -40,8 +40,7 @@ class LoadReport:
 def strip_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> OrderedDict:
     """Keys under `prefix` with the prefix removed (after dropping DDP's `module.`)."""
     out = OrderedDict()
-    for key, value in state_dict.items():
-        key = key[len("module.") :] if key.startswith("module.") else key
+    for key, value in unwrap_ddp(dict(state_dict)).items():
         if key.startswith(prefix):
             out[key[len(prefix) :]] = value
     return out

@@ -46,6 +46,12 @@ def load_checkpoint(path: str, map_location: str | torch.device = "cpu", weights
         ) from e
 
 
+def unwrap_ddp(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state dict with DDP's `module.` prefix dropped from every key that has it (Pointcept saves it so); the one
+    place the plugin strips it."""
+    return {key.removeprefix("module."): value for key, value in state_dict.items()}
+
+
 def load_arrays_weights_only(path: str) -> Any:
     """`torch.load(path, weights_only=True)` that also admits numpy arrays (files written with numpy values, such as
     Pointcept's older scene dicts and the data-efficient benchmark's label files) and nothing else; ValueError

@@ -32,3 +32,33 @@ def test_a_torn_file_gives_a_clear_error(tmp_path):
         load_checkpoint(str(path))
     with pytest.raises(FileNotFoundError, match="checkpoint not found"):
         load_checkpoint(str(tmp_path / "missing.pth"))
+
+
+def test_every_loader_reads_a_ddp_checkpoint_through_one_unwrap(tmp_path):
+    """A Pointcept DDP checkpoint (`module.` keys) loads the same as a plain one into the tester's model and through
+    the backbone loader's prefix filter; both (and the standalone CheckpointLoader hook, tests/models/test_spd.py) go
+    through `unwrap_ddp`."""
+    import pointcept_csp  # noqa: F401
+    from pointcept_csp import host
+    from pointcept_csp.engines.testers import load_trained_model
+    from pointcept_csp.models.weights import strip_prefix
+    from pointcept_csp.utils.checkpoint import unwrap_ddp
+
+    torch.manual_seed(0)
+    cfg = dict(
+        type="SPD-Segmentor-v1m1",
+        num_classes=3,
+        backbone_out_channels=8,
+        spd=False,
+        backbone=dict(type="SpUNet-native-v1m1", in_channels=6, channels=(8, 8), dec_channels=(8,)),
+    )
+    state = host.build_model(cfg).state_dict()
+    assert unwrap_ddp({"module.a.module.b": 1, "c": 2}) == {"a.module.b": 1, "c": 2}  # only the leading prefix
+    for name, saved in (("plain", state), ("ddp", {f"module.{k}": v for k, v in state.items()})):
+        path = str(tmp_path / f"{name}.pth")
+        atomic_save(dict(state_dict=saved), path)
+        model, _ = load_trained_model(cfg, path, torch.device("cpu"))
+        for key, value in model.state_dict().items():
+            assert torch.equal(value, state[key]), (name, key)
+        backbone = strip_prefix(load_checkpoint(path)["state_dict"], "backbone.")
+        assert backbone and all(torch.equal(v, state[f"backbone.{k}"]) for k, v in backbone.items())
