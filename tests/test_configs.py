@@ -8,6 +8,7 @@ import pytest
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
+from pointcept_csp.engines.hooks import check_teacher_hooks
 from pointcept_csp.utils.optim import OPTIMIZERS
 from tests._utils import ROOT
 from tests.config_types import unresolved
@@ -29,6 +30,7 @@ def test_config_parses_and_builds_its_model(path):
     assert cfg.custom_imports["imports"] == ["pointcept_csp"]
     model = host.build_model(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
+    check_teacher_hooks([h["type"] for h in cfg.hooks], model)  # what CSPTrainer refuses to start without
     if "data" in cfg and "num_classes" in cfg.data and "num_classes" in cfg.model:
         assert cfg.data.num_classes == cfg.model.num_classes
     assert cfg.train.type == "CSPTrainer"

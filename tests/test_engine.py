@@ -67,3 +67,49 @@ def test_crash_then_resume_matches_uninterrupted_run(tmp_path):
         torch.testing.assert_close(final["state_dict"][key], value, atol=1e-7, rtol=0, msg=key)
     # the resumed run's losses continue exactly where the reference run's are
     assert logged_losses(crashed)[-8:] == logged_losses(reference)[-8:]
+
+
+def test_a_model_with_a_teacher_refuses_missing_or_misplaced_hooks(tmp_path):
+    """SPD with a teacher needs ModelProgress, TeacherEMA and SyncTeacher after CheckpointLoader: the trainer refuses
+    the config otherwise (before, a config without TeacherEMA trained against a frozen teacher); plain fine-tuning
+    (no teacher) needs none of them."""
+    import pytest
+
+    import pointcept_csp  # noqa: F401
+    from pointcept_csp import host
+    from pointcept_csp.engines.hooks import check_teacher_hooks
+
+    spd = host.build_model(
+        dict(type="SPD-Segmentor-v1m1", num_classes=3, backbone=dict(type="PointCSP-SSM-v1m1-test", in_channels=6))
+    )
+    plain = host.build_model(
+        dict(
+            type="SPD-Segmentor-v1m1",
+            num_classes=3,
+            spd=False,
+            backbone=dict(type="PointCSP-SSM-v1m1-test", in_channels=6),
+        )
+    )
+    good = ["CheckpointLoader", "SyncTeacher", "ModelProgress", "InformationWriter", "TeacherEMA", "CheckpointSaver"]
+    check_teacher_hooks(good, spd)
+    check_teacher_hooks(["CheckpointLoader", "CheckpointSaver"], plain)
+    with pytest.raises(ValueError, match=r"need \['TeacherEMA'\]"):
+        check_teacher_hooks([h for h in good if h != "TeacherEMA"], spd)
+    with pytest.raises(ValueError, match="SyncTeacher must come after CheckpointLoader"):
+        check_teacher_hooks(["SyncTeacher", "CheckpointLoader", "ModelProgress", "TeacherEMA"], spd)
+    # the trainer applies it: the tiny S3DIS config without its TeacherEMA hook does not start
+    from pointcept_csp.datasets.synthetic import write_rooms
+
+    root = str(tmp_path / "s3dis")
+    write_rooms(root, "s3dis", {f"Area_{i}": [i] for i in range(1, 7)}, density=20)
+    proc = run_tool(
+        "tools/train.py",
+        "--config-file",
+        "configs/s3dis/pointcsp-tiny.py",
+        "--options",
+        f"save_path={tmp_path / 'exp'}",
+        *(f"data.{split}.data_root={root}" for split in ("train", "val", "test")),
+        "hooks=[{'type':'CheckpointLoader'},{'type':'SyncTeacher'},{'type':'ModelProgress'}]",
+        check=False,
+    )
+    assert proc.returncode != 0 and "need ['TeacherEMA']" in proc.stdout + proc.stderr

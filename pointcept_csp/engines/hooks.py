@@ -12,6 +12,28 @@ def unwrap(model):
     return getattr(model, "module", model)
 
 
+def check_teacher_hooks(hook_types: list[str], model) -> None:
+    """A model with a teacher (PointCSP pre-training, SPD with `spd=True`) needs `ModelProgress` (its schedules) and
+    `TeacherEMA` (without it the teacher never moves: a frozen target, silently); an SPD teacher also starts as the
+    loaded student, so `SyncTeacher` must come after `CheckpointLoader`. Raises naming what is missing or misplaced."""
+    model = unwrap(model)
+    if getattr(model, "teacher", None) is None:
+        return
+    needed = ["ModelProgress", "TeacherEMA"] + (["SyncTeacher"] if hasattr(model, "sync_teacher") else [])
+    missing = [h for h in needed if h not in hook_types]
+    if missing:
+        raise ValueError(
+            f"{type(model).__name__} has an EMA teacher: the config's hooks need {missing} (they drive its schedule "
+            f"and its updates); hooks given: {hook_types}"
+        )
+    if "SyncTeacher" in needed and "CheckpointLoader" in hook_types:
+        if hook_types.index("SyncTeacher") < hook_types.index("CheckpointLoader"):
+            raise ValueError(
+                f"SyncTeacher must come after CheckpointLoader (it copies the loaded student into the teacher); "
+                f"hooks given: {hook_types}"
+            )
+
+
 @host.HOOKS.register_module()
 class ModelProgress(host.HookBase):
     """Before every step: `model.set_progress(global_step, total_steps)` (teacher temperature, EMA momentum, ...)."""

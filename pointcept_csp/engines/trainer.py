@@ -26,7 +26,7 @@ from ..utils import comm
 from ..utils.allocator import apply_cpu_allocator
 from ..utils.device import default_device, to_device
 from ..utils.optim import build_optimizer, per_param_group
-from .hooks import unwrap
+from .hooks import check_teacher_hooks, unwrap
 
 AMP_DTYPES = dict(float16=torch.float16, bfloat16=torch.bfloat16)
 
@@ -94,6 +94,7 @@ class CSPTrainer(host.DefaultTrainer):
         # CPU runs under either host's train.py: the config's cpu_allocator, by default 'keep' (no page-fault churn)
         apply_cpu_allocator(cfg.get("cpu_allocator", "keep"))
         super().__init__(cfg)
+        check_teacher_hooks([h["type"] for h in cfg.hooks], self.model)
         self.logger.info(host.describe())
         if self.lr_factor != 1.0:
             self.logger.info(

@@ -212,6 +212,7 @@ class PointCSPSSM(nn.Module):
         self.recompute = recompute
         self.enc_channels = tuple(enc_channels)
         self.out_channels = enc_channels[-1] if enc_mode else dec_channels[0]
+        self.encoder_modules = ("embedding", "embedding_norm", "enc", "down")  # SPD's freeze_backbone="encoder"
         block_cfg = dict(
             mlp_ratio=mlp_ratio,
             mixer=mixer,

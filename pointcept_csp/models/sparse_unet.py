@@ -62,6 +62,7 @@ class SparseUNet(nn.Module):
         )
         self.dec = nn.ModuleList(ConvBlock(dec_channels[i], conv_backend) for i in reversed(range(len(channels) - 1)))
         self.out_channels = dec_channels[0]
+        self.encoder_modules = ("stem", "enc", "down")  # what SPD's freeze_backbone="encoder" freezes
 
     def forward(self, data_dict: dict) -> torch.Tensor:
         level, dedup, _ = input_level(data_dict, self.in_channels, self.grid_size)

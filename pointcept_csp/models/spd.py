@@ -25,7 +25,6 @@ from .serialization import offset_to_batch
 from .weights import load_backbone
 
 logger = logging.getLogger("pointcept_csp")
-ENCODER_PARTS = ("embedding", "embedding_norm", "enc", "down")  # top-level modules of the CSP-SSM encoder
 
 
 def backbone_features(backbone: nn.Module, data: dict, cross_sample: bool | None) -> tuple[torch.Tensor, object]:
@@ -42,8 +41,13 @@ def backbone_features(backbone: nn.Module, data: dict, cross_sample: bool | None
 class SPDBase(nn.Module):
     """Student backbone + EMA teacher backbone + SPD / geometry losses; subclasses add the task head and loss.
 
+    The backbone's contract: it exposes `out_channels` (its feature width) or the config names it as
+    `backbone_out_channels`, and, for `freeze_backbone="encoder"`, `encoder_modules` (the names of its top-level
+    encoder modules). A backbone without them is refused at construction with what is missing.
+
     Args:
-        backbone (dict): any host backbone config. backbone_out_channels (int): its feature width.
+        backbone (dict): any host backbone config. backbone_out_channels (int, Optional): its feature width; checked
+            against the backbone's `out_channels` where it has one. Default: the backbone's `out_channels`.
         spd (bool): add L_SPD (False: plain fine-tuning, the ablation). lambda_spd (float): lambda_SPD.
         teacher_cross_sample (bool): the teacher reads the batch as one sequence (False: ablation). The teacher
             always runs in eval mode (no drop path, curve orders instead of random shuffles), so its features for a
@@ -64,7 +68,7 @@ class SPDBase(nn.Module):
     def __init__(
         self,
         backbone: dict,
-        backbone_out_channels: int,
+        backbone_out_channels: int | None = None,
         spd: bool = True,
         lambda_spd: float = 1.0,
         teacher_cross_sample: bool = True,
@@ -96,8 +100,9 @@ class SPDBase(nn.Module):
             logger.info(f"Loaded {pretrained}: {report}")
         if freeze_backbone not in (False, True, "encoder"):
             raise ValueError(f"freeze_backbone must be False, True or 'encoder', got {freeze_backbone!r}")
+        encoder = self.encoder_modules() if freeze_backbone == "encoder" else ()
         for name, param in self.backbone.named_parameters():
-            if freeze_backbone is True or (freeze_backbone == "encoder" and name.split(".")[0] in ENCODER_PARTS):
+            if freeze_backbone is True or name.split(".")[0] in encoder:
                 param.requires_grad_(False)
         self.geo = None
         if lambda_geo > 0:
@@ -105,7 +110,34 @@ class SPDBase(nn.Module):
             if channels is None:
                 raise ValueError("lambda_geo > 0 needs a backbone exposing enc_channels and per-stage outputs")
             self.geo = GeometryConsistency(channels, **(geo or {}))
-        self.backbone_out_channels = backbone_out_channels
+        self.backbone_out_channels = self.feature_width(backbone_out_channels)
+
+    def feature_width(self, configured: int | None) -> int:
+        """The backbone's feature width: its `out_channels`, which a configured `backbone_out_channels` must equal."""
+        exposed = getattr(self.backbone, "out_channels", None)
+        if configured is None and exposed is None:
+            raise ValueError(
+                f"SPD needs the backbone's feature width: {type(self.backbone).__name__} has no `out_channels`; "
+                "give backbone_out_channels"
+            )
+        if configured is not None and exposed is not None and configured != exposed:
+            raise ValueError(
+                f"backbone_out_channels={configured} but {type(self.backbone).__name__} outputs {exposed} channels"
+            )
+        return int(configured if configured is not None else exposed)
+
+    def encoder_modules(self) -> tuple[str, ...]:
+        """The backbone's top-level encoder modules, which `freeze_backbone="encoder"` freezes."""
+        names = getattr(self.backbone, "encoder_modules", None)
+        if not names:
+            raise ValueError(
+                f'freeze_backbone="encoder" needs the backbone to name its encoder modules: '
+                f"{type(self.backbone).__name__} has no `encoder_modules`"
+            )
+        missing = [n for n in names if not hasattr(self.backbone, n)]
+        if missing:
+            raise ValueError(f"{type(self.backbone).__name__}.encoder_modules names modules it lacks: {missing}")
+        return tuple(names)
 
     def set_progress(self, step: int, total_steps: int) -> None:
         self.momentum = ema_momentum(self.momentum_cfg, step, total_steps)
@@ -154,7 +186,7 @@ class SPDSegmentor(SPDBase):
     def __init__(
         self,
         num_classes: int,
-        backbone_out_channels: int,
+        backbone_out_channels: int | None = None,
         head: str = "linear",
         ignore_index: int = -1,
         lovasz_weight: float = 0.0,
@@ -162,7 +194,7 @@ class SPDSegmentor(SPDBase):
     ) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.ignore_index, self.lovasz_weight = num_classes, ignore_index, lovasz_weight
-        self.seg_head = _head(head, backbone_out_channels, num_classes)
+        self.seg_head = _head(head, self.backbone_out_channels, num_classes)
 
     def task_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Cross-entropy over the labelled points; 0 (not NaN) for a batch with none, which sparse labels (the
@@ -202,13 +234,13 @@ class SPDPartSegmentor(SPDSegmentor):
         self,
         num_classes: int,
         num_categories: int,
-        backbone_out_channels: int,
+        backbone_out_channels: int | None = None,
         category_key: str = "category",
         **kwargs,
     ) -> None:
         super().__init__(num_classes=num_classes, backbone_out_channels=backbone_out_channels, **kwargs)
         self.category_key = category_key
-        self.category_embedding = nn.Embedding(num_categories, backbone_out_channels)
+        self.category_embedding = nn.Embedding(num_categories, self.backbone_out_channels)
 
     def logits(self, feat: torch.Tensor, input_dict: dict) -> torch.Tensor:
         batch = offset_to_batch(input_dict["offset"])
@@ -220,11 +252,13 @@ class SPDPartSegmentor(SPDSegmentor):
 class SPDClassifier(SPDBase):
     """Object classification: per-sample mean + max pooling of the backbone's point features -> MLP -> cls_logits."""
 
-    def __init__(self, num_classes: int, backbone_out_channels: int, label_smoothing: float = 0.0, **kwargs) -> None:
+    def __init__(
+        self, num_classes: int, backbone_out_channels: int | None = None, label_smoothing: float = 0.0, **kwargs
+    ) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.label_smoothing = num_classes, label_smoothing
         self.cls_head = nn.Sequential(
-            nn.Linear(2 * backbone_out_channels, 256),
+            nn.Linear(2 * self.backbone_out_channels, 256),
             nn.LayerNorm(256),
             nn.GELU(),
             nn.Dropout(0.5),

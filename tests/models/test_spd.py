@@ -192,3 +192,53 @@ def test_spd_normalize_compares_directions():
     assert spd_loss(student, teacher, "layer_norm").item() > 0.1
     with pytest.raises(ValueError, match="spd_normalize must be one of"):
         segmentor(spd_normalize="cosine")
+
+
+class PlainBackbone(torch.nn.Module):
+    """A backbone that knows nothing of SPD: per-point MLP, no `out_channels`, no `encoder_modules`."""
+
+    def __init__(self, in_channels=6, channels=8):
+        super().__init__()
+        self.mlp = torch.nn.Linear(in_channels, channels)
+
+    def forward(self, data):
+        return self.mlp(data["feat"])
+
+
+if host.MODELS.get("PlainBackbone-test") is None:
+    host.MODELS.register_module("PlainBackbone-test", module=PlainBackbone)
+
+
+def test_the_backbone_contract_is_checked():
+    """The feature width comes from the backbone's `out_channels` (a configured one must match it), and
+    `freeze_backbone="encoder"` needs the backbone's `encoder_modules`: what is missing is named."""
+    plain = dict(type="PlainBackbone-test")
+    model = host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=plain, backbone_out_channels=8, num_classes=5))
+    assert model(pack(scene(50, 0)))["loss"].isfinite()
+    with pytest.raises(ValueError, match="PlainBackbone has no `out_channels`; give backbone_out_channels"):
+        host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=plain, num_classes=5))
+    with pytest.raises(ValueError, match="backbone_out_channels=32 but"):
+        host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=OURS, backbone_out_channels=32, num_classes=5))
+    inferred = host.build_model(dict(type="SPD-Segmentor-v1m1", backbone=OURS, num_classes=5))
+    assert inferred.backbone_out_channels == inferred.backbone.out_channels
+    with pytest.raises(ValueError, match="PlainBackbone has no `encoder_modules`"):
+        host.build_model(
+            dict(
+                type="SPD-Segmentor-v1m1",
+                backbone=plain,
+                backbone_out_channels=8,
+                num_classes=5,
+                freeze_backbone="encoder",
+            )
+        )
+
+
+@pytest.mark.parametrize("backbone", [OURS, NATIVE_UNET], ids=["csp-ssm", "native-unet"])
+def test_decoder_probe_freezes_exactly_the_encoder(backbone):
+    model = host.build_model(
+        dict(type="SPD-Segmentor-v1m1", backbone=backbone, num_classes=5, freeze_backbone="encoder")
+    )
+    encoder = set(model.backbone.encoder_modules)
+    for name, param in model.backbone.named_parameters():
+        assert param.requires_grad == (name.split(".")[0] not in encoder), name
+    assert any(n.startswith(("stem", "embedding")) for n, _ in model.backbone.named_parameters())  # the stem too
