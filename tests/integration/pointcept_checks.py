@@ -148,6 +148,8 @@ def _task_files(cfg, root: str, tasks: str) -> dict:
     from pointcept_csp.utils.data_efficient import draw_labelled_points, write_la_file, write_lr_file
 
     options = {}
+    if "la_file" not in cfg.data.train and "lr_file" not in cfg.data.train:
+        return options
     scenes = sorted(os.listdir(os.path.join(root, "train")))
     if "la_file" in cfg.data.train:
         rng = np.random.default_rng(0)
