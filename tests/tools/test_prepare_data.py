@@ -130,18 +130,12 @@ def test_bad_inputs_are_named_and_the_good_files_still_written(tmp_path):
     classes = tmp_path / "classes.txt"
     classes.write_text("0 wall\n1 floor\n")  # the scans have more classes than these
     out = str(tmp_path / "out")
-    result = prepare(
-        str(tmp_path / "in"),
-        "--out",
-        out,
-        "--label-field",
-        "classification",
-        "--classes",
-        str(classes),
-        "--ignore",
-        "-1",
-        check=False,
-    )
+
+    def prepare_inputs(*extra):
+        args = ["--label-field", "classification", "--classes", str(classes), "--ignore", "-1", *extra]
+        return prepare(str(tmp_path / "in"), "--out", out, *args, check=False)
+
+    result = prepare_inputs()
     assert result.returncode == 1
     errors = result.stderr
     assert "broken.ply: not a readable PLY file" in errors
@@ -157,32 +151,9 @@ def test_bad_inputs_are_named_and_the_good_files_still_written(tmp_path):
         "wall\nfloor\ncabinet\nbed\nchair\nsofa\ntable\ndoor\nwindow\nbookshelf\npicture\ncounter\n"
         "desk\ncurtain\nrefrigerator\nshower curtain\ntoilet\nsink\nbathtub\notherfurniture\n"
     )
-    again = prepare(
-        str(tmp_path / "in"),
-        "--out",
-        out,
-        "--label-field",
-        "classification",
-        "--classes",
-        str(classes),
-        "--ignore",
-        "-1",
-        check=False,
-    )
+    again = prepare_inputs()
     assert again.returncode == 2 and "--overwrite" in again.stderr
-    again = prepare(
-        str(tmp_path / "in"),
-        "--out",
-        out,
-        "--label-field",
-        "classification",
-        "--classes",
-        str(classes),
-        "--ignore",
-        "-1",
-        "--overwrite",
-        check=False,
-    )
+    again = prepare_inputs("--overwrite")
     assert again.returncode == 1 and "good-" not in again.stderr  # the good scans are written, the bad named
     assert os.path.isfile(os.path.join(out, "train", "good-train", "segment.npy")) and os.path.isfile(
         f"{out}/semseg.py"

@@ -263,9 +263,7 @@ def main():
         if stage != "tables":
             getattr(study, stage)(args.seeds)
     if args.dry_run:
-        for run in study.runs.values():
-            state = "done" if os.path.isfile(run.done_marker) else "to run"
-            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
+        study.list_runs()
         return
     study.execute(args.jobs)
     if "tables" in args.stages:

@@ -200,6 +200,12 @@ class Study:
 
     # running --------------------------------------------------------------------------------------------------------
 
+    def list_runs(self) -> None:
+        """Every declared run, its state (done / to run) and its command, in the order `execute` would take."""
+        for run in self.runs.values():
+            state = "done" if os.path.isfile(run.done_marker) else "to run"
+            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
+
     def execute(self, jobs: int) -> None:
         """Runs every run in the order added, `jobs` at a time, each single-threaded; a run waits for its `needs`."""
         lock = threading.Condition()
@@ -505,9 +511,7 @@ def main():
         elif stage == "search":
             study.search()
     if args.dry_run:
-        for run in study.runs.values():
-            state = "done" if os.path.isfile(run.done_marker) else "to run"
-            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
+        study.list_runs()
         return
     study.execute(args.jobs)
     if "tables" in args.stages:
