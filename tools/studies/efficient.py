@@ -226,6 +226,9 @@ def plot(args) -> None:
         segment = np.load(os.path.join(args.data_root, "train", scan, "segment20.npy"))
         labelled.append(int((segment != -1).sum()))
     xs = {"la20": 20, "la200": 200, "all": float(np.mean(labelled))}
+    if sum(bool(rooms.last_val(args.exp, f"{r}-csp-plain", args.seeds)) for r in xs) < 2:
+        print("figure not written: it needs at least two of la20, la200 and all (the `more` stage)")
+        return
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for row, label in (
         ("scratch-plain", "random init"),
