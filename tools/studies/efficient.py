@@ -31,6 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.utils.data_efficient import draw_scenes  # noqa: E402
+from tools.data_efficient import scene_folders  # noqa: E402
 from tools.studies import rooms  # noqa: E402
 
 LA_CONFIG = "configs/scannet/semseg-pointcsp-v1m1-0-rooms-la20.py"
@@ -53,11 +54,6 @@ EFFECTS = (
     ("SPD vs plain (no-CSP pre-training)", "nocsp-spd", "nocsp-plain"),
     ("full (CSP + SPD) vs random init", "csp-spd", "scratch-plain"),
 )
-
-
-def train_scans(data_root: str) -> list[str]:
-    folder = os.path.join(data_root, "train")
-    return sorted(n for n in os.listdir(folder) if os.path.isfile(os.path.join(folder, n, "coord.npy")))
 
 
 class EfficientStudy(rooms.Study):
@@ -107,7 +103,9 @@ class EfficientStudy(rooms.Study):
             return LA_CONFIG, [f"data.train.la_file={os.path.join(tasks.path, 'points', f'points{count}')}"], 10
         if kind == "lr" and count in ROOMS:
             # the same seeded draw tools/data_efficient.py makes, to size the schedule before the file exists
-            scans = len(draw_scenes(train_scans(self.args.data_root), np.random.default_rng(seed), rooms=count))
+            scans = len(
+                draw_scenes(scene_folders(self.args.data_root, "train"), np.random.default_rng(seed), rooms=count)
+            )
             return LR_CONFIG, [f"data.train.lr_file={os.path.join(tasks.path, 'scenes', f'rooms{count}.txt')}"], scans
         raise ValueError(f"regime must be all, la{POINTS} or lr{ROOMS} as la<N> / lr<K>, got {regime!r}")
 
@@ -222,7 +220,7 @@ def plot(args) -> None:
     import matplotlib.pyplot as plt
 
     labelled = []  # the 'all' column's labelled points per scan
-    for scan in train_scans(args.data_root):
+    for scan in scene_folders(args.data_root, "train"):
         segment = np.load(os.path.join(args.data_root, "train", scan, "segment20.npy"))
         labelled.append(int((segment != -1).sum()))
     xs = {"la20": 20, "la200": 200, "all": float(np.mean(labelled))}
@@ -265,16 +263,7 @@ def main():
     for stage in args.stages:
         if stage != "tables":
             getattr(study, stage)(args.seeds)
-    if args.dry_run:
-        study.list_runs()
-        return
-    study.execute(args.jobs)
-    if "tables" in args.stages:
-        text = tables(args)
-        with open(args.output, "w") as f:
-            f.write(text)
-        plot(args)
-        print(text)
+    study.run(args, tables, plot)
 
 
 if __name__ == "__main__":

@@ -200,6 +200,20 @@ class Study:
 
     # running --------------------------------------------------------------------------------------------------------
 
+    def run(self, args, tables, plots) -> None:
+        """What a driver's `main` does once its stages are declared: list them (`--dry-run`), or run them, then
+        write the tables to `--output` and the figures when `tables` is among the stages."""
+        if args.dry_run:
+            self.list_runs()
+            return
+        self.execute(args.jobs)
+        if "tables" in args.stages:
+            text = tables(args)
+            with open(args.output, "w") as f:
+                f.write(text)
+            plots(args)
+            print(text)
+
     def list_runs(self) -> None:
         """Every declared run, its state (done / to run) and its command, in the order `execute` would take."""
         for run in self.runs.values():
@@ -510,16 +524,7 @@ def main():
             study.study(args.seeds)
         elif stage == "search":
             study.search()
-    if args.dry_run:
-        study.list_runs()
-        return
-    study.execute(args.jobs)
-    if "tables" in args.stages:
-        text = tables(args)
-        with open(args.output, "w") as f:
-            f.write(text)
-        plots(args)
-        print(text)
+    study.run(args, tables, plots)
 
 
 if __name__ == "__main__":
