@@ -38,18 +38,21 @@ def test_core_lists_every_row_on_its_pre_training_and_task_file(tmp_path):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_lr_schedule_gives_the_steps_for_the_scans_the_tool_draws(tmp_path, seed):
+def test_lr_schedules_give_the_steps_for_the_scans_the_tool_draws(tmp_path, seed):
     study = efficient.EfficientStudy(args(tmp_path))
     study.core([seed])
+    study.more([seed])
     tasks = study.runs[os.path.join(study.args.exp, f"tasks-s{seed}")]
     run_tool(*tasks.command)
-    with open(os.path.join(tasks.path, "scenes", "rooms1.txt")) as f:
-        scans = len(f.read().split())
-    run = study.runs[os.path.join(study.args.exp, f"ft-lr1-csp-spd-s{seed}")]
-    options = dict(o.split("=", 1) for o in run.command if "=" in o)
-    loops = int(options["epoch"]) // int(options["eval_epoch"])
-    assert scans * loops // int(options["batch_size"]) == rooms.EVAL_EVERY  # trainer epochs drop the last batch
-    assert rooms.EVAL_EVERY * int(options["eval_epoch"]) == 300
+    for rooms_drawn in efficient.ROOMS:
+        with open(os.path.join(tasks.path, "scenes", f"rooms{rooms_drawn}.txt")) as f:
+            scans = len(f.read().split())
+        run = study.runs[os.path.join(study.args.exp, f"ft-lr{rooms_drawn}-csp-spd-s{seed}")]
+        options = dict(o.split("=", 1) for o in run.command if "=" in o)
+        loops = int(options["epoch"]) // int(options["eval_epoch"])
+        every = scans * loops // int(options["batch_size"])  # trainer epochs drop the last incomplete batch
+        assert scans * loops % int(options["batch_size"]) == 0, (scans, loops)
+        assert every >= rooms.EVAL_EVERY and every * int(options["eval_epoch"]) == 300, (scans, options)
 
 
 def test_tables_pair_runs_of_the_same_seed(tmp_path):

@@ -14,7 +14,8 @@ over the 10 classes both splits share. Runs are cached by name under --exp, --jo
 
     python tools/studies/efficient.py core --jobs 2            # la20 and lr1 (the tables the issue asks for)
     python tools/studies/efficient.py probes                   # the linear probe fitted on the la20 labels
-    python tools/studies/efficient.py more --jobs 2            # la200, lr3, all labels, the U-Net peer
+    python tools/studies/efficient.py more --jobs 2            # la200, lr3, the U-Net peer at la20
+    python tools/studies/efficient.py all --jobs 2             # every label, the five rows and the U-Net peer
     python tools/studies/efficient.py tables --output docs/results-efficient.md --figures docs/figures
 """
 
@@ -56,6 +57,15 @@ EFFECTS = (
 )
 
 
+def evaluation_interval(steps: int, scans: int, batch: int = 4) -> int:
+    """The first divisor of `steps` from rooms.EVAL_EVERY up whose trainer epochs hold whole batches of the `scans`
+    train scans (50 for 10 or 2 scans, 60 for 6), so that every regime runs exactly `steps` optimizer steps."""
+    for every in range(rooms.EVAL_EVERY, steps + 1):
+        if steps % every == 0 and every * batch % scans == 0:
+            return every
+    raise ValueError(f"no evaluation interval of at least {rooms.EVAL_EVERY} splits {steps} steps of {scans} scans")
+
+
 class EfficientStudy(rooms.Study):
     def tasks(self, seed: int) -> rooms.Run:
         """The seed's task files: `points/points{20,200}` and `scenes/rooms{1,3}.txt` under `tasks-s{seed}`."""
@@ -68,6 +78,7 @@ class EfficientStudy(rooms.Study):
         """The five rows of one regime and seed (and the U-Net peer)."""
         tasks = self.tasks(seed)
         config, options, scans = self.regime_data(regime, seed, tasks)
+        every = evaluation_interval(self.args.steps, scans)
         for row, pre_name, spd in ROWS:
             pre = None
             if pre_name is not None:
@@ -79,6 +90,7 @@ class EfficientStudy(rooms.Study):
                 self.args.steps,
                 config=config,
                 options=options + self.spd(spd),
+                every=every,
                 scans=scans,
             )
             run.needs.append(tasks)
@@ -90,6 +102,7 @@ class EfficientStudy(rooms.Study):
                 self.args.steps,
                 config=rooms.SPUNET,
                 options=options + self.spd(False),
+                every=every,
                 scans=scans,
             )
             run.needs.append(tasks)
@@ -135,11 +148,17 @@ class EfficientStudy(rooms.Study):
                 self.add(name, command, [pre, tasks])
 
     def more(self, seeds: list[int]) -> None:
-        for regime in ("la200", "lr3", "all"):
-            for seed in seeds:
-                self.regime(regime, seed, peer=regime == "all")
+        """LA 200 and LR 3 rooms, seed by seed, then the U-Net peer at LA 20."""
+        for seed in seeds:
+            for regime in ("la200", "lr3"):
+                self.regime(regime, seed)
         for seed in seeds:
             self.regime("la20", seed, peer=True)
+
+    def all(self, seeds: list[int]) -> None:
+        """Every label: the commands of rooms.py's ablation (#22), so these rows repeat its runs here."""
+        for seed in seeds:
+            self.regime("all", seed, peer=True)
 
 
 # reading results ----------------------------------------------------------------------------------------------------
@@ -249,7 +268,7 @@ def plot(args) -> None:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stages", nargs="+", choices=["core", "probes", "more", "tables"])
+    parser.add_argument("stages", nargs="+", choices=["core", "probes", "more", "all", "tables"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=300, help="fine-tuning optimizer steps")
     parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
