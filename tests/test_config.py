@@ -2,7 +2,8 @@
 
 import pytest
 
-from pointcept_csp.standalone.config import Config, merge_into, parse_option_value
+from pointcept_csp.standalone.config import Config, merge_into
+from pointcept_csp.utils.options import parse_option_value, parse_options
 
 
 def write(tmp_path, name, text):
@@ -44,6 +45,9 @@ def test_option_values_parse_like_pointcept():
     assert parse_option_value("true") is True and parse_option_value("None") is None
     assert parse_option_value("3") == 3 and parse_option_value("[1, 2]") == [1, 2]
     assert parse_option_value("exp/a-b") == "exp/a-b"
+    assert parse_options(["a.b=1", "c=x=y"]) == {"a.b": 1, "c": "x=y"}
+    with pytest.raises(ValueError, match=r"key=value pairs, got \['seed'\]"):
+        parse_options(["a=1", "seed"])
 
 
 def test_merge_into_keeps_base_untouched():

@@ -38,10 +38,10 @@ from pointcept_csp.engines.predictor import (  # noqa: E402
     task_of,
 )
 from pointcept_csp.engines.testers import load_trained_model  # noqa: E402
-from pointcept_csp.standalone.config import parse_option_value  # noqa: E402
 from pointcept_csp.utils.device import default_device  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
 from pointcept_csp.utils.normals import ORIENTATIONS  # noqa: E402
+from pointcept_csp.utils.options import parse_options  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -160,11 +160,7 @@ def report(path: str, result: dict, task: str) -> None:
 
 def load(args):
     """The config, its task, the device and the trained model; a config or weight that does not fit raises."""
-    bad = [kv for kv in args.options if "=" not in kv]
-    if bad:
-        raise ValueError(f"--options takes key=value pairs, got {bad}")
-    options = dict(kv.split("=", 1) for kv in args.options)
-    cfg = host.load_config(args.config_file, {k: parse_option_value(v) for k, v in options.items()})
+    cfg = host.load_config(args.config_file, parse_options(args.options))
     task = task_of(cfg)
     only = dict(semseg=("labels", "save_txt", "save_probs", "max_points"), cls=("topk",))
     for option in only["cls" if task == "semseg" else "semseg"]:

@@ -22,9 +22,9 @@ import torch.nn.functional as F
 
 from .. import host
 from ..datasets.readers import PointCloudError
-from ..standalone.datasets import test_fragments
 from ..utils.device import to_device
 from ..utils.normals import ORIENTATIONS, estimate_normals
+from ..utils.voting import load_test_sample, vote
 
 SEMSEG_TESTERS = ("CSPSemSegTester", "SemSegTester")
 CLS_TESTERS = ("CSPClsTester", "ClsTester")
@@ -151,28 +151,33 @@ class SceneSegmenter:
         scores = np.zeros((len(arrays["coord"]), self.num_classes), dtype=np.float32)
         for rows in self.slabs(arrays["coord"]):
             part = arrays if rows is None else {k: v[rows] for k, v in arrays.items()}
-            probs = self.vote(part, on_fragment)
+            probs = self.scan_scores(part, on_fragment)
             if rows is None:
                 scores = probs
             else:
                 scores[rows] += probs
         return scores / np.maximum(scores.sum(1, keepdims=True), 1e-12)
 
-    def vote(self, arrays: dict[str, np.ndarray], on_fragment: Callable[[], None] | None) -> np.ndarray:
-        """The test path on one scan: softmax scores summed over its fragments, normalised per point."""
+    def scan_scores(self, arrays: dict[str, np.ndarray], on_fragment: Callable[[], None] | None) -> np.ndarray:
+        """The tester's path on one scan (`utils.voting`): softmax scores summed over its fragments
+        (`batch_size_test_per_gpu` at a time), normalised per point."""
         with tempfile.TemporaryDirectory(prefix="pointcept-csp-predict-") as root:
             dataset = self.scene_dataset(arrays, root)
-            data = dataset.transform(dataset.get_data(0))
-            scores = torch.zeros(len(data["coord"]), self.num_classes, device=self.device)
-            for fragment in test_fragments(dataset, data):  # one augmentation at a time
-                batch = to_device(host.collate_fn([fragment]), self.device)
-                probs = F.softmax(self.model(batch)["seg_logits"].float(), dim=-1)
-                scores.index_add_(0, batch["index"].long(), probs)
-                if on_fragment is not None:
-                    on_fragment()
+            sample, fragments = load_test_sample(dataset, 0)
+            batch_size = self.cfg.get("batch_size_test_per_gpu", 1)
+            scores, _ = vote(
+                self.model,
+                fragments,
+                len(sample["segment"]),
+                self.num_classes,
+                host.collate_fn,
+                self.device,
+                batch_size,
+                on_fragment,
+            )
         scores /= scores.sum(1, keepdim=True).clamp_min(1e-12)
-        if "inverse" in data:
-            scores = scores[torch.as_tensor(np.asarray(data["inverse"]), device=scores.device).long()]
+        if "inverse" in sample:
+            scores = scores[torch.as_tensor(np.asarray(sample["inverse"]), device=scores.device).long()]
         if len(scores) != len(arrays["coord"]):
             raise RuntimeError(f"the test pipeline returned {len(scores)} points for a scan of {len(arrays['coord'])}")
         return scores.cpu().numpy()

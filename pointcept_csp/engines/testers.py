@@ -12,13 +12,13 @@ import os
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import host
-from ..standalone.logger import get_root_logger
 from ..utils.checkpoint import load_checkpoint, unwrap_ddp
 from ..utils.device import default_device, to_device
+from ..utils.logger import get_root_logger
 from ..utils.metrics import intersection_and_union, segmentation_scores
+from ..utils.voting import load_test_sample, vote
 
 
 def load_trained_model(model_cfg, weight: str | None, device: torch.device) -> tuple[torch.nn.Module, str]:
@@ -65,8 +65,8 @@ class TesterBase:
 
 @host.TESTERS.register_module("CSPSemSegTester")
 class SemSegTester(TesterBase):
-    """Every test scene: average softmax scores over its fragments (voxelisation passes x test-time augmentations),
-    argmax per original point; per-scene and pooled intersection / union counts."""
+    """Every test scene: softmax scores summed over its fragments (voxelisation passes x test-time augmentations,
+    `utils.voting`), argmax per original point; per-scene and pooled intersection / union counts."""
 
     @torch.no_grad()
     def test(self) -> dict:
@@ -75,13 +75,17 @@ class SemSegTester(TesterBase):
         totals = np.zeros((3, num_classes), dtype=np.int64)
         per_scene = {}
         for i in range(len(self.dataset)):
-            sample = self.dataset[i]
-            fragments, segment = sample["fragment_list"], np.asarray(sample["segment"])
-            scores = torch.zeros(len(segment), num_classes, device=self.device)
-            for start in range(0, len(fragments), batch_size):
-                batch = to_device(host.collate_fn(fragments[start : start + batch_size]), self.device)
-                probs = F.softmax(self.model(batch)["seg_logits"], dim=-1)
-                scores.index_add_(0, batch["index"].long(), probs)
+            sample, fragments = load_test_sample(self.dataset, i)
+            segment = np.asarray(sample["segment"])
+            scores, count = vote(
+                self.model,
+                fragments,
+                len(segment),
+                num_classes,
+                host.collate_fn,
+                self.device,
+                batch_size,
+            )
             pred = scores.argmax(1).cpu().numpy()
             if "origin_segment" in sample:
                 pred, segment = pred[np.asarray(sample["inverse"])], np.asarray(sample["origin_segment"])
@@ -91,7 +95,7 @@ class SemSegTester(TesterBase):
             scene = segmentation_scores(*counts, self.cfg.data.get("eval_classes"))
             per_scene[sample["name"]] = dict(mIoU=scene["mIoU"], allAcc=scene["allAcc"])
             self.logger.info(
-                f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {len(fragments)} fragments "
+                f"Test: {sample['name']} [{i + 1}/{len(self.dataset)}] {count} fragments "
                 f"mIoU {scene['mIoU']:.4f} allAcc {scene['allAcc']:.4f}"
             )
         scores = segmentation_scores(*totals, self.cfg.data.get("eval_classes"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import ast
 import importlib
 import os
 import pprint
@@ -13,6 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from addict import Dict
+
+from ..utils.options import parse_option_value
 
 BASE_KEY = "_base_"
 DELETE_KEY = "_delete_"
@@ -87,19 +88,6 @@ def file_to_dict(path: str) -> dict:
             raise KeyError(f"{path}: base configs define the same keys {sorted(overlap)}; keep each key in one base")
         merged.update(base_cfg)
     return merge_into(cfg, merged)
-
-
-def parse_option_value(text: str) -> Any:
-    """'true' -> True, 'none' -> None, '3' -> 3, '[1,2]' -> [1, 2]; anything else stays a string."""
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered == "none":
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
 
 
 class Config(ConfigDict):

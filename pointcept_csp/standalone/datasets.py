@@ -7,35 +7,17 @@ post_transform, aug_transform), which the testers consume.
 
 from __future__ import annotations
 
-import copy
 import glob
 import json
 import os
-from collections.abc import Iterator
 
 import numpy as np
 import torch
 
 from ..utils.data_efficient import limit_annotations, read_la_file, read_lr_file
+from ..utils.voting import load_test_sample
 from .builder import DATASETS, TRANSFORMS
 from .transforms import Compose
-
-
-def test_fragments(dataset, data: dict) -> Iterator[dict]:
-    """The fragments of one transformed test sample, made one test-time augmentation at a time: augment, voxelise
-    (`index` maps each fragment point to the sample's points), crop, post-transform. Reads only the attributes that
-    Pointcept's datasets and ours share (`aug_transform`, `test_voxelize`, `test_crop`, `post_transform`), so
-    tools/predict.py streams any host's dataset through it."""
-    for aug in dataset.aug_transform:
-        augmented = aug(copy.deepcopy(data))
-        if dataset.test_voxelize is None:
-            augmented["index"] = np.arange(len(augmented["coord"]))
-            parts = [augmented]
-        else:
-            parts = dataset.test_voxelize(augmented)
-        for part in parts:
-            for fragment in dataset.test_crop(part) if dataset.test_crop is not None else [part]:
-                yield dataset.post_transform(fragment)
 
 
 @DATASETS.register_module()
@@ -129,11 +111,8 @@ class DefaultDataset(torch.utils.data.Dataset):
         return data
 
     def prepare_test_data(self, idx: int) -> dict:
-        data = self.transform(self.get_data(idx))
-        result = dict(segment=data.pop("segment"), name=data.pop("name"))
-        if "origin_segment" in data:
-            result["origin_segment"], result["inverse"] = data.pop("origin_segment"), data.pop("inverse")
-        result["fragment_list"] = list(test_fragments(self, data))
+        result, fragments = load_test_sample(self, idx)
+        result["fragment_list"] = list(fragments)
         return result
 
     def __getitem__(self, idx: int) -> dict:

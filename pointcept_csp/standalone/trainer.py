@@ -12,12 +12,12 @@ from torch.utils.data.distributed import DistributedSampler
 
 from ..utils import comm
 from ..utils.device import default_device
+from ..utils.logger import get_root_logger
 from ..utils.optim import build_optimizer
 from ..utils.seed import seed_worker
 from .builder import DATASETS, HOOKS, build_model
 from .collate import collate_fn, point_collate_fn
 from .hooks import HookBase
-from .logger import get_root_logger
 from .optim import build_scheduler
 from .storage import EventStorage
 

@@ -69,7 +69,9 @@ def check_configs():
         cfg = Config.fromfile(path)
         assert cfg.model.type in OUR_MODELS, (path, cfg.model.type)
         host.build_model(cfg.model)
-    print(f"{len(paths)} configs loaded by Pointcept's Config.fromfile and built")
+    leaked = sorted(m for m in sys.modules if m.startswith("pointcept_csp.standalone"))
+    assert not leaked, f"under Pointcept the standalone host must not load, but these did: {leaked}"
+    print(f"{len(paths)} configs loaded by Pointcept's Config.fromfile and built; the standalone host never loaded")
 
 
 def require_scans() -> None:
@@ -390,6 +392,7 @@ def check_predict():
     from plyfile import PlyData, PlyElement
 
     from pointcept_csp.utils.checkpoint import atomic_save
+    from pointcept_csp.utils.voting import load_test_sample
     from tools import predict
 
     config = os.path.join(ROOT, "tests", "fixtures", "configs", "scannet_semseg_tiny.py")
@@ -400,6 +403,18 @@ def check_predict():
         weight = os.path.join(tmp, "model.pth")
         atomic_save(dict(state_dict=host.build_model(cfg.model).state_dict()), weight)
         cfg.data.test.update(data_root=SCANNET_MINI, split="val")
+        dataset = host.build_dataset(cfg.data.test)
+        reference = dataset[0]  # Pointcept's own prepare_test_data, every fragment at once
+        sample, fragments = load_test_sample(dataset, 0)
+        fragments = list(fragments)
+        assert sample.keys() | {"fragment_list"} == reference.keys(), (sample.keys(), reference.keys())
+        assert sample["name"] == reference["name"] and len(fragments) == len(reference["fragment_list"])
+        for key in sample.keys() - {"name"}:
+            assert np.array_equal(np.asarray(sample[key]), np.asarray(reference[key])), key
+        for ours, theirs in zip(fragments, reference["fragment_list"]):
+            assert ours.keys() == theirs.keys(), (ours.keys(), theirs.keys())
+            for key, value in theirs.items():
+                assert torch.equal(torch.as_tensor(ours[key]), torch.as_tensor(value)), key
         cfg.save_path, cfg.weight = os.path.join(tmp, "tester"), weight
         host.TESTERS.build(dict(type=cfg.test.type, cfg=cfg)).test()
         expected = np.load(os.path.join(cfg.save_path, "result", "scene0000_01_pred.npy"))
@@ -417,7 +432,7 @@ def check_predict():
         assert predict.main([ply, "--config-file", config, "--weight", weight, "--out", out, "--quiet"]) == 0
         got = np.load(os.path.join(out, "scan.labels.npy"))
         assert (got == expected).all(), f"{(got != expected).sum()} of {len(got)} predictions differ from the tester's"
-    print(f"predict under Pointcept: {len(got)} points equal to the tester's")
+    print(f"predict under Pointcept: {len(fragments)} fragments equal Pointcept's; {len(got)} points as the tester")
 
 
 def check_prepared_data():

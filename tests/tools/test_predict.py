@@ -248,7 +248,7 @@ def test_slabs_cover_every_point_and_their_votes_add_up(tmp_path, weight, monkey
         probs[:, next(seen)] = 1
         return probs
 
-    monkeypatch.setattr(segmenter, "vote", vote_for_the_slab)
+    monkeypatch.setattr(segmenter, "scan_scores", vote_for_the_slab)
     probs = segmenter.predict(dict(coord=coord.astype(np.float64)))
     in_slabs = sum(np.isin(np.arange(len(coord)), rows).astype(int) for rows in slabs)
     assert np.allclose(probs.sum(1), 1) and np.allclose(probs.max(1), 1 / in_slabs)

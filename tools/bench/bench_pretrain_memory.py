@@ -78,14 +78,14 @@ def worker(options: list[str]) -> dict:
     import torch
 
     from pointcept_csp import host
-    from pointcept_csp.standalone.config import parse_option_value
+    from pointcept_csp.utils.options import parse_options
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
     np.random.seed(0)  # the crops and augmentations (numpy) are the same in every case
     random.seed(0)
     overrides = {"data.train.data_root": SCANNET_MINI, "data.train.split": ("train", "val")}
-    overrides.update({k: parse_option_value(v) for k, v in (o.split("=", 1) for o in options)})
+    overrides.update(parse_options(options))
     cfg = host.load_config(os.path.join(ROOT, CONFIG), overrides)
     dataset = host.build_dataset(cfg.data.train)
     if len(dataset) != 2:

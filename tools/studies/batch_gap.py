@@ -68,11 +68,9 @@ def main():
     parser.add_argument("--max-scenes", type=int, default=None)
     parser.add_argument("--options", nargs="*", default=[])
     args = parser.parse_args()
-    from pointcept_csp.standalone.config import parse_option_value
+    from pointcept_csp.utils.options import parse_options
 
-    cfg = host.load_config(
-        args.config_file, {k: parse_option_value(v) for k, v in (o.split("=", 1) for o in args.options)}
-    )
+    cfg = host.load_config(args.config_file, parse_options(args.options))
     model = host.build_model(cfg.model)
     state = load_checkpoint(args.weight)["state_dict"]
     model.load_state_dict(unwrap_ddp(state))

@@ -28,7 +28,7 @@ from pointcept_csp import host  # noqa: E402
 from pointcept_csp.datasets.synthetic import crop_sample, room_crops  # noqa: E402
 from pointcept_csp.models.reach import headline, measure_reach, reach_table  # noqa: E402
 from pointcept_csp.models.weights import load_backbone  # noqa: E402
-from pointcept_csp.standalone.config import parse_option_value  # noqa: E402
+from pointcept_csp.utils.options import parse_options  # noqa: E402
 
 
 def backbone_config(cfg) -> dict:
@@ -71,9 +71,7 @@ def main():
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    cfg = host.load_config(
-        args.config_file, {k: parse_option_value(v) for k, v in (o.split("=", 1) for o in args.options)}
-    )
+    cfg = host.load_config(args.config_file, parse_options(args.options))
     bcfg = backbone_config(cfg)
     backbone = host.build_model(bcfg)
     if args.weight:

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from ..utils import comm
+from . import comm
 
 LOGGER_NAME = "pointcept_csp"
 
