@@ -11,12 +11,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pointcept_csp  # noqa: E402
 from pointcept_csp.models.weights import strip_prefix  # noqa: E402
-from pointcept_csp.utils.checkpoint import atomic_save, load_checkpoint  # noqa: E402
+from pointcept_csp.utils.checkpoint import atomic_save, load_checkpoint, model_state  # noqa: E402
 
 
 def export(src: str, dst: str) -> int:
     checkpoint = load_checkpoint(src)
-    weights = strip_prefix(checkpoint["state_dict"], "backbone.")
+    weights = strip_prefix(model_state(checkpoint), "backbone.")
     if not weights:
         raise KeyError(f"{src} has no 'backbone.' tensors (is it a PointCSP pre-training checkpoint?)")
     config = checkpoint.get("config") or {}

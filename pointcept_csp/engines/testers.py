@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .. import host
-from ..utils.checkpoint import load_checkpoint, unwrap_ddp
+from ..utils.checkpoint import load_checkpoint, model_state
 from ..utils.device import default_device, to_device
 from ..utils.logger import get_root_logger
 from ..utils.metrics import intersection_and_union, segmentation_scores
@@ -29,7 +29,7 @@ def load_trained_model(model_cfg, weight: str | None, device: torch.device) -> t
         raise ValueError("testing needs a trained model: pass weight=<path to model_best.pth or model_last.pth>")
     model = host.build_model(model_cfg).to(device)
     checkpoint = load_checkpoint(weight, map_location=device)
-    state = unwrap_ddp(checkpoint["state_dict"])
+    state = model_state(checkpoint)
     try:
         missing, unexpected = model.load_state_dict(state, strict=False)
     except RuntimeError as e:  # shape mismatches

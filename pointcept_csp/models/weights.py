@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from ..utils.checkpoint import load_checkpoint, unwrap_ddp
+from ..utils.checkpoint import model_state
 
 PRESETS = {"pretrain": "backbone.", "teacher": "teacher.backbone."}
 
@@ -38,19 +38,12 @@ class LoadReport:
 
 
 def strip_prefix(state_dict: Mapping[str, torch.Tensor], prefix: str) -> OrderedDict:
-    """Keys under `prefix` with the prefix removed (after dropping DDP's `module.`)."""
+    """Keys under `prefix` with the prefix removed, from a `utils.checkpoint.model_state`."""
     out = OrderedDict()
-    for key, value in unwrap_ddp(dict(state_dict)).items():
+    for key, value in state_dict.items():
         if key.startswith(prefix):
             out[key[len(prefix) :]] = value
     return out
-
-
-def read_state_dict(path_or_state: str | Mapping) -> Mapping[str, torch.Tensor]:
-    if isinstance(path_or_state, str):
-        checkpoint = load_checkpoint(path_or_state)
-        return checkpoint.get("state_dict", checkpoint)
-    return path_or_state.get("state_dict", path_or_state)
 
 
 def load_backbone(
@@ -59,7 +52,7 @@ def load_backbone(
     """Load the backbone weights of a checkpoint into `module`; raises when no tensor matched."""
     if preset not in PRESETS:
         raise ValueError(f"preset must be one of {sorted(PRESETS)}, got {preset!r}")
-    weights_all = read_state_dict(path_or_state)
+    weights_all = model_state(path_or_state if isinstance(path_or_state, str) else dict(path_or_state))
     weights = strip_prefix(weights_all, PRESETS[preset])
     own = module.state_dict()
     report = LoadReport(target)

@@ -9,7 +9,7 @@ import time
 import torch
 
 from ..utils import comm
-from ..utils.checkpoint import atomic_save, load_checkpoint, unwrap_ddp
+from ..utils.checkpoint import atomic_save, load_checkpoint, model_state
 from ..utils.seed import get_rng_state, set_rng_state
 from .builder import HOOKS
 
@@ -169,7 +169,7 @@ class CheckpointLoader(HookBase):
             return
         checkpoint = load_checkpoint(t.cfg.weight)
         weight = {}
-        for key, value in unwrap_ddp(checkpoint["state_dict"]).items():
+        for key, value in model_state(checkpoint).items():
             if self.keywords and self.keywords in key:
                 key = key.replace(self.keywords, self.replacement, 1)
             weight[key] = value

@@ -52,6 +52,20 @@ def unwrap_ddp(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {key.removeprefix("module."): value for key, value in state_dict.items()}
 
 
+def model_state(path_or_checkpoint: str | dict, map_location: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+    """The model weights of a checkpoint (a path, or a loaded dict): its `state_dict` (Pointcept's layout), or the
+    dict itself when it is a bare state dict, with DDP's `module.` prefixes dropped. Every loader of model weights
+    (testers, the weight-loading hook, backbone initialisation) reads them through here."""
+    named = isinstance(path_or_checkpoint, str)
+    checkpoint = load_checkpoint(path_or_checkpoint, map_location) if named else path_or_checkpoint
+    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, dict) else checkpoint
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        got = f"keys {list(state)[:8]}" if isinstance(state, dict) else type(state).__name__
+        where = path_or_checkpoint if named else "the checkpoint"
+        raise ValueError(f"{where} holds no model weights: expected a 'state_dict' of tensors, got {got}")
+    return unwrap_ddp(state)
+
+
 def load_arrays_weights_only(path: str) -> Any:
     """`torch.load(path, weights_only=True)` that also admits numpy arrays (files written with numpy values, such as
     Pointcept's older scene dicts and the data-efficient benchmark's label files) and nothing else; ValueError

@@ -34,15 +34,32 @@ def test_a_torn_file_gives_a_clear_error(tmp_path):
         load_checkpoint(str(tmp_path / "missing.pth"))
 
 
+def test_model_state_reads_pointcepts_layout_a_bare_state_dict_and_refuses_the_rest(tmp_path):
+    from pointcept_csp.utils.checkpoint import model_state
+
+    weights = {"module.w": torch.ones(2), "b": torch.zeros(1)}
+    for name, saved in (("pointcept", {"epoch": 3, "state_dict": weights}), ("bare", weights)):
+        path = str(tmp_path / f"{name}.pth")
+        atomic_save(saved, path)
+        for source in (path, saved):
+            state = model_state(source)
+            assert list(state) == ["w", "b"] and torch.equal(state["w"], torch.ones(2)), (name, source)
+    atomic_save({"epoch": 3, "state_dict": {"w": [1, 2]}}, str(tmp_path / "odd.pth"))
+    with pytest.raises(
+        ValueError, match=r"odd.pth holds no model weights: expected a 'state_dict' of tensors, got keys \['w'\]"
+    ):
+        model_state(str(tmp_path / "odd.pth"))
+
+
 def test_every_loader_reads_a_ddp_checkpoint_through_one_unwrap(tmp_path):
     """A Pointcept DDP checkpoint (`module.` keys) loads the same as a plain one into the tester's model and through
     the backbone loader's prefix filter; both (and the standalone CheckpointLoader hook, tests/models/test_spd.py) go
-    through `unwrap_ddp`."""
+    through `utils.checkpoint.model_state`."""
     import pointcept_csp  # noqa: F401
     from pointcept_csp import host
     from pointcept_csp.engines.testers import load_trained_model
     from pointcept_csp.models.weights import strip_prefix
-    from pointcept_csp.utils.checkpoint import unwrap_ddp
+    from pointcept_csp.utils.checkpoint import model_state, unwrap_ddp
 
     torch.manual_seed(0)
     cfg = dict(
@@ -60,5 +77,5 @@ def test_every_loader_reads_a_ddp_checkpoint_through_one_unwrap(tmp_path):
         model, _ = load_trained_model(cfg, path, torch.device("cpu"))
         for key, value in model.state_dict().items():
             assert torch.equal(value, state[key]), (name, key)
-        backbone = strip_prefix(load_checkpoint(path)["state_dict"], "backbone.")
+        backbone = strip_prefix(model_state(path), "backbone.")
         assert backbone and all(torch.equal(v, state[f"backbone.{k}"]) for k, v in backbone.items())

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from pointcept_csp import host  # noqa: E402
-from pointcept_csp.utils.checkpoint import load_checkpoint, unwrap_ddp  # noqa: E402
+from pointcept_csp.utils.checkpoint import model_state  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
 
 
@@ -72,8 +72,7 @@ def main():
 
     cfg = host.load_config(args.config_file, parse_options(args.options))
     model = host.build_model(cfg.model)
-    state = load_checkpoint(args.weight)["state_dict"]
-    model.load_state_dict(unwrap_ddp(state))
+    model.load_state_dict(model_state(args.weight))
     model.eval()
     val_cfg = dict(cfg.data.val)
     # score on the voxelised points: drop the original-resolution keys the evaluator would use
