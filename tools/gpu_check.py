@@ -106,9 +106,6 @@ def dry_run(args, py: str) -> int:
     for part in args.only:
         for cmd in commands[part]:
             script = next((c for c in cmd[1:] if c.endswith(".py")), None)
-            if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "studies", "csp_reach.py")):
-                print("reach: tools/studies/csp_reach.py does not exist yet; the part will be skipped")
-                break
             if script and not os.path.exists(os.path.join(ROOT, script)):
                 problems.append(f"{part}: {script} is missing")
             sources = [(script, open(os.path.join(ROOT, script)).read())] if script and not problems else []
@@ -300,10 +297,7 @@ def main():
     commands = part_commands(args, py)
     results, figures = {}, {}
     for part in args.only:
-        if part == "reach" and not os.path.exists(os.path.join(ROOT, "tools", "studies", "csp_reach.py")):
-            results[part] = dict(part=part, status="skipped: no tools/studies/csp_reach.py", seconds=0.0, log="")
-        else:
-            results[part] = run_part(part, commands[part], BUDGET_S[part], args.out)
+        results[part] = run_part(part, commands[part], BUDGET_S[part], args.out)
         figures[part] = summarize(part, results[part], args.work)
     summary = table(results, figures)
     with open(os.path.join(args.out, "summary.md"), "w") as f:

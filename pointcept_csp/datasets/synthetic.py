@@ -14,8 +14,6 @@ import os
 import numpy as np
 import torch
 
-from .. import host
-
 ROOM_CLASSES = ("wall", "floor", "ceiling", "door", "window", "table", "chair", "shelf", "box", "sofa")
 _CLASS = {name: i for i, name in enumerate(ROOM_CLASSES)}
 _BASE_COLOR = dict(
@@ -260,39 +258,3 @@ def write_rooms(root: str, layout: str, splits: dict[str, list[int]], density: f
             written.append(folder)
     return written
 
-
-@host.DATASETS.register_module()
-class SyntheticRoomsDataset(host.DefaultDataset):
-    """Rooms generated on the fly (no files); same sample dict as Pointcept's readers.
-
-    Args:
-        num_rooms (int): rooms per split. split (str): "train" or "val" (disjoint seeds). seed (int): base seed.
-        density (float): surface points per m^2. Other arguments as Pointcept's DefaultDataset.
-    """
-
-    def __init__(self, num_rooms: int = 8, seed: int = 0, density: float = 120.0, split: str = "train", **kwargs):
-        self.num_rooms, self.base_seed, self.density = num_rooms, seed, density
-        self.split_offset = {"train": 0, "val": 100_000, "test": 200_000}.get(split)
-        if self.split_offset is None:
-            raise ValueError(f"split must be 'train', 'val' or 'test', got {split!r}")
-        kwargs.setdefault("data_root", "synthetic")
-        super().__init__(split=split, **kwargs)
-
-    def get_data_list(self):
-        return [f"room_{self.base_seed + self.split_offset + i}" for i in range(self.num_rooms)]
-
-    def get_data_name(self, idx):
-        return self.data_list[idx % len(self.data_list)]
-
-    def get_data(self, idx):
-        seed = self.base_seed + self.split_offset + idx % len(self.data_list)
-        room = generate_room(seed, density=self.density)
-        data = dict(
-            coord=room["coord"],
-            color=room["color"].astype(np.float32),
-            normal=room["normal"],
-            segment=room["segment"].astype(np.int32),
-            instance=room["instance"].astype(np.int32),
-        )
-        data["name"], data["split"] = self.get_data_name(idx), self.split
-        return data

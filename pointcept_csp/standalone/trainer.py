@@ -13,9 +13,8 @@ from torch.utils.data.distributed import DistributedSampler
 from ..utils import comm
 from ..utils.device import default_device
 from ..utils.logger import get_root_logger
-from ..utils.optim import build_optimizer
 from ..utils.seed import seed_worker
-from .builder import DATASETS, HOOKS, build_model
+from .builder import DATASETS, HOOKS
 from .collate import collate_fn, point_collate_fn
 from .hooks import HookBase
 from .optim import build_scheduler
@@ -70,8 +69,9 @@ class TrainerBase:
 
 
 class Trainer(TrainerBase):
-    """Builds model, loaders, optimizer, scheduler and hooks from `cfg`; runs on `cfg.device` ("auto": CUDA if any).
-    The training step itself is CSPTrainer's (`engines/trainer.py`), the trainer every config selects."""
+    """Builds loaders, scheduler and hooks from `cfg` and runs on `cfg.device` ("auto": CUDA if any), in the order
+    Pointcept's Trainer does. The model, optimizer, grad scaler and training step are CSPTrainer's
+    (`engines/trainer.py`, the trainer every config selects), as they are under Pointcept."""
 
     def __init__(self, cfg) -> None:
         super().__init__()
@@ -90,12 +90,6 @@ class Trainer(TrainerBase):
         self.scheduler = self.build_scheduler()
         self.scaler = self.build_scaler()
         self.register_hooks(cfg.hooks)
-
-    def build_model(self) -> torch.nn.Module:
-        model = build_model(self.cfg.model).to(self.device)
-        n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        self.logger.info(f"Model {self.cfg.model['type']} on {self.device}: {n_params} trainable parameters")
-        return model
 
     def build_train_loader(self):
         dataset = DATASETS.build(self.cfg.data.train)
@@ -134,18 +128,10 @@ class Trainer(TrainerBase):
             collate_fn=collate_fn,
         )
 
-    def build_optimizer(self):
-        return build_optimizer(self.cfg.optimizer, self.model, self.cfg.get("param_dicts"))
-
     def build_scheduler(self):
         steps = len(self.train_loader) * self.cfg.eval_epoch // self.cfg.get("gradient_accumulation_steps", 1)
         self.cfg.scheduler.total_steps = max(steps, 1)
         return build_scheduler(self.cfg.scheduler, self.optimizer)
-
-    def build_scaler(self):
-        if self.cfg.enable_amp and self.device.type == "cuda":
-            return torch.amp.GradScaler("cuda")
-        return None
 
     def after_train(self) -> None:
         super().after_train()

@@ -50,7 +50,7 @@ def check_registries():
     assert TRANSFORMS.get("MultiRegionCrop") is not None
     for hook in ("ModelProgress", "TeacherEMA", "WeightDecayScheduler", "SyncTeacher"):
         assert HOOKS.get(hook) is not None, hook
-    assert DATASETS.get("SyntheticRoomsDataset") is not None and DATASETS.get("ThreeDSESDataset") is not None
+    assert DATASETS.get("ThreeDSESDataset") is not None
     trainer = TRAINERS.get("CSPTrainer")
     from pointcept.engines.train import Trainer
 
