@@ -66,6 +66,15 @@ def evaluation_interval(steps: int, scans: int, batch: int = 4) -> int:
     raise ValueError(f"no evaluation interval of at least {rooms.EVAL_EVERY} splits {steps} steps of {scans} scans")
 
 
+def train_scans(data_root: str, regime: str, seed: int) -> int:
+    """Labelled train scans of a regime: every scan, or for lr<K> the scans of the K rooms that the seed's draw keeps
+    (the draw tools/data_efficient.py makes, to size the schedule before its file exists)."""
+    if not regime.startswith("lr"):
+        return rooms.TRAIN_SCANS
+    drawn = draw_scenes(scene_folders(data_root, "train"), np.random.default_rng(seed), rooms=int(regime[2:]))
+    return len(drawn)
+
+
 class EfficientStudy(rooms.Study):
     def tasks(self, seed: int) -> rooms.Run:
         """The seed's task files: `points/points{20,200}` and `scenes/rooms{1,3}.txt` under `tasks-s{seed}`."""
@@ -109,16 +118,13 @@ class EfficientStudy(rooms.Study):
 
     def regime_data(self, regime: str, seed: int, tasks: rooms.Run) -> tuple[str, list[str], int]:
         """(config, dataset options, train scans) of a regime."""
+        scans = train_scans(self.args.data_root, regime, seed)
         if regime == "all":
-            return rooms.FINETUNE, [], rooms.TRAIN_SCANS
+            return rooms.FINETUNE, [], scans
         kind, count = regime[:2], int(regime[2:])
         if kind == "la" and count in POINTS:
-            return LA_CONFIG, [f"data.train.la_file={os.path.join(tasks.path, 'points', f'points{count}')}"], 10
+            return LA_CONFIG, [f"data.train.la_file={os.path.join(tasks.path, 'points', f'points{count}')}"], scans
         if kind == "lr" and count in ROOMS:
-            # the same seeded draw tools/data_efficient.py makes, to size the schedule before the file exists
-            scans = len(
-                draw_scenes(scene_folders(self.args.data_root, "train"), np.random.default_rng(seed), rooms=count)
-            )
             return LR_CONFIG, [f"data.train.lr_file={os.path.join(tasks.path, 'scenes', f'rooms{count}.txt')}"], scans
         raise ValueError(f"regime must be all, la{POINTS} or lr{ROOMS} as la<N> / lr<K>, got {regime!r}")
 
@@ -225,7 +231,8 @@ def tables(args) -> str:
     lines += ["", "Val curves of seed 0 (mIoU at each evaluation), for the plateau:", ""]
     for regime in REGIMES:
         for row, *_ in ROWS:
-            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"))
+            every = evaluation_interval(args.steps, train_scans(args.data_root, regime, 0))
+            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"), every)
             if curve:
                 lines.append(f"- {regime} {row}: " + ", ".join(f"{step}: {miou:.1f}" for step, miou, *_ in curve))
     return "\n".join(lines) + "\n"
