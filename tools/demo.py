@@ -21,11 +21,13 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.datasets.synthetic import ROOM_CLASSES, write_rooms  # noqa: E402
+from pointcept_csp.engines.reach_report import format_reach, reach_report  # noqa: E402
+from pointcept_csp.models.reach import headline  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
 
 PRETRAIN_CFG = "configs/demo/pretrain-pointcsp-demo.py"
 FINETUNE_CFG = "configs/demo/semseg-pointcsp-spd-demo.py"
-SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "Skipped step", "CSP: ")
+SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "Skipped step")
 
 
 def run(cmd: list[str], log_path: str) -> None:
@@ -106,8 +108,12 @@ def main():
         [sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
         os.path.join(exp, "export.log"),
     )
-    reach = [sys.executable, "tools/studies/csp_reach.py", "--config-file", PRETRAIN_CFG, "--weight", backbone]
-    run(reach + ["--json", os.path.join(exp, "reach.json")], os.path.join(exp, "reach.log"))
+    reports = reach_report(os.path.join(ROOT, PRETRAIN_CFG), backbone)
+    with open(os.path.join(exp, "reach.json"), "w") as f:
+        json.dump(reports, f, indent=1)
+    with open(os.path.join(exp, "reach.log"), "w") as f:
+        f.write(format_reach(reports) + "\n")
+    print("   CSP: " + headline(reports["csp"]), flush=True)
 
     print("[4/5] SPD fine-tuning (student: one room at a time; EMA teacher: the batch as one sequence)", flush=True)
     tic = time.perf_counter()

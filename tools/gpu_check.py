@@ -88,7 +88,7 @@ def part_commands(args, py: str) -> dict[str, list[list[str]]]:
         reach=[
             [
                 py,
-                "tools/studies/csp_reach.py",
+                "tools/csp_reach.py",
                 "--config-file",
                 PRETRAIN_CFG,
                 "--weight",

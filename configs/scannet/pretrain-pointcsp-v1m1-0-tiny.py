@@ -17,7 +17,7 @@ model = dict(
     backbone=dict(enc_depths=(1, 1, 2), enc_channels=(16, 32, 64), enc_num_head=(1, 1, 2), stride=(2, 2),
                   dec_depths=(1, 1), dec_channels=(32, 32), dec_num_head=(1, 1), mlp_ratio=2, drop_path=0.0,
                   grid_size=grid_size,
-                  expected_tokens=(6000, 2000, 470),  # a 6000-point scannet-mini view per stage (tools/studies/csp_reach.py)
+                  expected_tokens=(6000, 2000, 470),  # a 6000-point scannet-mini view per stage (tools/csp_reach.py)
                   recompute="none"),  # small enough to keep every activation: the fastest step
     recompute_heads=False,
     head_hidden_channels=128, head_embed_channels=32, head_num_prototypes=64,

@@ -257,4 +257,3 @@ def write_rooms(root: str, layout: str, splits: dict[str, list[int]], density: f
                 np.save(os.path.join(folder, f"{key}.npy"), names[key])
             written.append(folder)
     return written
-

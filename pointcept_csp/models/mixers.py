@@ -69,7 +69,7 @@ class GatedDeltaNetMixer(SequenceMixer):
         output_init (str, Optional): "unit": the output gate `g_proj` and `o_proj` drawn with std 1 / sqrt(fan_in),
             so the branch starts at about the scale of the residual stream; "transformer": std 0.02 like every other
             linear (at widths 16-64 that leaves the branch at 0.3-1.5% of the stream, measured with
-            tools/studies/csp_reach.py). Default: `"unit"`.
+            tools/csp_reach.py). Default: `"unit"`.
     """
 
     def __init__(

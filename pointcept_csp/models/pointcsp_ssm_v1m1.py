@@ -141,7 +141,7 @@ class PointCSPSSM(nn.Module):
         layer_scale (float, Optional): learnable per-channel scale on every residual branch, initialised to this.
         expected_tokens (Sequence[float], Optional): tokens per sample expected at each encoder stage (decoder
             stages share their level's); sizes the SSM mixers' long-memory heads so that their state spans a sample
-            (`layers.decay_parameters`). `tools/studies/csp_reach.py` measures the tokens per stage of real batches.
+            (`layers.decay_parameters`). `tools/csp_reach.py` measures the tokens per stage of real batches.
         long_memory_heads (float): share of each SSM mixer's heads that get long memory (at least one).
         recompute (str): what a training step stores for backward, trading time for memory: "none" (everything,
             the fastest), "mixer" (each mixer only its input) or "block" (each block, pooling and unpooling only its

@@ -7,7 +7,7 @@
   studies:
     batch     the full model fine-tuned with several batch sizes (the paper's Fig. 5: SPD makes it insensitive)
     shuffle   the full model with and without token shuffling in every SSM block
-    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/studies/csp_reach.py),
+    csp       CSP vs no-CSP pre-training, each measured by the CSP reach report (tools/csp_reach.py),
               cross-scene class consistency (tools/studies/embed_plot.py), the scannet-mini linear probe
               (tools/studies/linear_probe.py) and SPD fine-tuning mIoU; with the study config
               (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
@@ -150,7 +150,7 @@ def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bo
         name = "csp" if csp else "nocsp"
         reach_json = os.path.join(out, f"reach-{name}.json")
         run(
-            [sys.executable, "tools/studies/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
+            [sys.executable, "tools/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
             + ["--json", reach_json],
             os.path.join(out, f"reach-{name}.log"),
         )

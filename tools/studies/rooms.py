@@ -110,9 +110,9 @@ class Study:
         return self.add(name, command + ([] if reference else ["--no-reference"]), [pre])
 
     def reach(self, pre: Run) -> Run:
-        """The CSP reach report (tools/studies/csp_reach.py) of a pre-training, on crops of its training scans."""
+        """The CSP reach report (tools/csp_reach.py) of a pre-training, on crops of its training scans."""
         name = os.path.basename(pre.path).replace("pre-", "reach-") + ".json"
-        command = ["tools/studies/csp_reach.py", "--config-file", os.path.join(pre.path, "config.py"), "--weight"]
+        command = ["tools/csp_reach.py", "--config-file", os.path.join(pre.path, "config.py"), "--weight"]
         command += [os.path.join(pre.path, "model", "model_last.pth"), "--data", "config", "--points", "3000"]
         return self.add(name, command + ["--json", os.path.join(self.args.exp, name)], [pre])
 
@@ -350,7 +350,7 @@ def tables(args) -> str:
                 f"| {title} | {alone['probe']:.1f} | {together['probe']:.1f} | {alone['consistency']:.1f} | "
                 f"{together['consistency']:.1f} |"
             )
-    lines += ["", "CSP reach (tools/studies/csp_reach.py, CSP mode, 3000-point crops of the train scans):", ""]
+    lines += ["", "CSP reach (tools/csp_reach.py, CSP mode, 3000-point crops of the train scans):", ""]
     lines += ["| pre-training | tokens feeling the previous scene (lowest block) | output feature change |"]
     lines += ["|---|---|---|"]
     for name in ("csp", "nocsp"):

@@ -19,7 +19,7 @@ model = dict(
         bidirectional=False,
         grid_size=0.02,  # grid_coord from the (augmented) coordinates, as PTv3's serialization does
         backend="auto",  # flash-linear-attention on CUDA when installed, else the chunked PyTorch kernels
-        # tokens per sample at each stage of a 40k-point ScanNet view (tools/studies/csp_reach.py on scannet-mini): a quarter of
+        # tokens per sample at each stage of a 40k-point ScanNet view (tools/csp_reach.py on scannet-mini): a quarter of
         # each mixer's heads get a memory spanning a sample, so the state carries one scene into the next
         expected_tokens=(40000, 33000, 14000, 3700, 850),
     )
