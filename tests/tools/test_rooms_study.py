@@ -80,16 +80,17 @@ def test_runs_wait_for_their_needs_and_skip_after_a_failure(tmp_path):
     assert log.read_text().split() == ["first", "second"]
 
 
-def test_val_curve_reads_every_evaluation(tmp_path):
+def test_val_curve_labels_each_evaluation_with_the_step_the_run_reached(tmp_path):
     run = tmp_path / "ft-x-s0"
     run.mkdir()
     (run / "train.log").write_text(
-        "[..] Train: [1/2][25/25] loss: 1.0\n[..] Val result: mIoU: 0.1000 mAcc: 0.2000 allAcc: 0.5000\n"
-        "[..] Val result: mIoU: 0.1500 mAcc: 0.2500 allAcc: 0.5500\n"
+        "[..] Train: [1/2][24/25] loss: 1.0\n[..] Train: [1/2][25/25] loss: 1.0\n"
+        "[..] Val result: mIoU: 0.1000 mAcc: 0.2000 allAcc: 0.5000\n"
+        "[..] Train: [2/2][25/25] loss: 1.0\n[..] Val result: mIoU: 0.1500 mAcc: 0.2500 allAcc: 0.5500\n"
     )
-    assert rooms.val_curve(str(run), every=25) == []  # not finished
+    assert rooms.val_curve(str(run)) == []  # not finished
     (run / "done").write_text("")
-    curve = rooms.val_curve(str(run), every=25)
+    curve = rooms.val_curve(str(run))
     assert [c[0] for c in curve] == [25, 50]
     assert curve[1][1:] == pytest.approx((15.0, 25.0, 55.0))
 

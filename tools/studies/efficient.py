@@ -55,6 +55,7 @@ EFFECTS = (
     ("SPD vs plain (no-CSP pre-training)", "nocsp-spd", "nocsp-plain"),
     ("full (CSP + SPD) vs random init", "csp-spd", "scratch-plain"),
 )
+PEER = "spunet-plain"  # the sparse-conv U-Net from scratch, plain fine-tuning
 
 
 def evaluation_interval(steps: int, scans: int, batch: int = 4) -> int:
@@ -105,7 +106,7 @@ class EfficientStudy(rooms.Study):
             run.needs.append(tasks)
         if peer:
             run = self.finetune(
-                f"{regime}-spunet-plain",
+                f"{regime}-{PEER}",
                 seed,
                 None,
                 self.args.steps,
@@ -185,7 +186,7 @@ def tables(args) -> str:
         "| row | " + " | ".join(REGIMES) + " |",
         "|---|" + "---|" * len(REGIMES),
     ]
-    for row, *_ in ROWS + (("spunet-plain", None, False),):
+    for row in [row for row, *_ in ROWS] + [PEER]:
         cells = []
         for regime in REGIMES:
             last, plateau = (rooms.last_val(exp, f"{regime}-{row}", seeds, n) for n in (1, 3))
@@ -201,7 +202,7 @@ def tables(args) -> str:
         lines.append(f"| {title} | " + " | ".join(cells) + " |")
     lines += ["", "Few labels / all labels (ratio of the seed means):", ""]
     lines += ["| row | " + " | ".join(r for r in REGIMES if r != "all") + " |", "|---|" + "---|" * (len(REGIMES) - 1)]
-    for row, *_ in ROWS:
+    for row in [row for row, *_ in ROWS] + [PEER]:
         full = rooms.last_val(exp, f"all-{row}", seeds)
         cells = []
         for regime in (r for r in REGIMES if r != "all"):
@@ -231,8 +232,7 @@ def tables(args) -> str:
     lines += ["", "Val curves of seed 0 (mIoU at each evaluation), for the plateau:", ""]
     for regime in REGIMES:
         for row, *_ in ROWS:
-            every = evaluation_interval(args.steps, train_scans(args.data_root, regime, 0))
-            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"), every)
+            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"))
             if curve:
                 lines.append(f"- {regime} {row}: " + ", ".join(f"{step}: {miou:.1f}" for step, miou, *_ in curve))
     return "\n".join(lines) + "\n"
@@ -259,12 +259,14 @@ def plot(args) -> None:
         ("nocsp-plain", "no-CSP pre-training"),
         ("csp-plain", "CSP pre-training"),
         ("csp-spd", "CSP pre-training + SPD"),
+        (PEER, "sparse-conv U-Net, random init (la20, all)"),
     ):
         points = [(x, rooms.last_val(args.exp, f"{r}-{row}", args.seeds)) for r, x in xs.items()]
         points = [(x, np.mean(v), np.std(v, ddof=1) if len(v) > 1 else 0.0) for x, v in points if v]
         if points:
             x, mean, std = zip(*points)
-            ax.errorbar(x, mean, std, marker="o", capsize=3, label=label)
+            style = "none" if row == PEER else "-"  # the peer ran at la20 and all only: no line between
+            ax.errorbar(x, mean, std, marker="o", capsize=3, linestyle=style, label=label)
     ax.set_xscale("log")
     ax.set(xlabel="labelled points per train scan", ylabel="val mIoU (%)", title=f"scannet-rooms, seeds {args.seeds}")
     ax.legend(fontsize=7)

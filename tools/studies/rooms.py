@@ -274,15 +274,24 @@ class Study:
 # reading results ----------------------------------------------------------------------------------------------------
 
 VAL = re.compile(r"Val result: mIoU: ([\d.]+) mAcc: ([\d.]+) allAcc: ([\d.]+)")
+TRAIN_ITER = re.compile(r"Train: \[(\d+)/\d+\]\[(\d+)/(\d+)\]")
 
 
-def val_curve(run_dir: str, every: int = EVAL_EVERY) -> list[tuple[int, float, float, float]]:
-    """(step, mIoU, mAcc, OA) of every evaluation (one each `every` steps) of a finished fine-tuning run, in %."""
+def val_curve(run_dir: str) -> list[tuple[int, float, float, float]]:
+    """(step, mIoU, mAcc, OA) of every evaluation of a finished fine-tuning run, in %. The step is the optimizer step
+    the log's last "Train: [epoch/E][iter/N]" line reached before the evaluation, so each curve is labelled by what
+    its run did, whatever interval it was scheduled with."""
     if not os.path.isfile(os.path.join(run_dir, "done")):
         return []
+    curve, step = [], 0
     with open(os.path.join(run_dir, "train.log")) as f:
-        values = VAL.findall(f.read())
-    return [(every * (i + 1), *(100 * float(v) for v in row)) for i, row in enumerate(values)]
+        for line in f:
+            if found := TRAIN_ITER.search(line):
+                epoch, it, per_epoch = map(int, found.groups())
+                step = (epoch - 1) * per_epoch + it
+            elif found := VAL.search(line):
+                curve.append((step, *(100 * float(v) for v in found.groups())))
+    return curve
 
 
 def probe_result(path: str, reading: str = "alone", name: str = "pre-trained") -> dict | None:
@@ -386,9 +395,7 @@ def tables(args) -> str:
         "horizon-0.03",
         "horizon-0.3",
     ):
-        curve = val_curve(
-            os.path.join(exp, f"ft-{name}-s0"), LONG_EVAL_EVERY if name.startswith("long") else EVAL_EVERY
-        )
+        curve = val_curve(os.path.join(exp, f"ft-{name}-s0"))
         if curve:
             lines.append(f"| {name} | {curve[-1][0]} | {curve[-1][1]:.1f} |")
     lines += [
@@ -486,7 +493,7 @@ def plots(args) -> None:
     fig.savefig(os.path.join(args.figures, "rooms-probe-vs-pretraining.png"), dpi=120)
     fig, ax = plt.subplots(figsize=(5, 3.5))
     for name, label in (("long-plain", "CSP, plain, seed 0"), ("long-spd", "CSP, SPD, seed 0")):
-        curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"), LONG_EVAL_EVERY)
+        curve = val_curve(os.path.join(args.exp, f"ft-{name}-s0"))
         if curve:
             ax.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label=label)
     for offset, (csp, spd) in zip((-4.5, -1.5, 1.5, 4.5), ((True, False), (True, True), (False, False), (False, True))):
