@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 
@@ -24,26 +23,26 @@ from pointcept_csp.datasets.synthetic import ROOM_CLASSES, write_rooms  # noqa: 
 from pointcept_csp.engines.reach_report import format_reach, reach_report  # noqa: E402
 from pointcept_csp.models.reach import headline  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
 
 PRETRAIN_CFG = "configs/demo/pretrain-pointcsp-demo.py"
 FINETUNE_CFG = "configs/demo/semseg-pointcsp-spd-demo.py"
 SHOWN = ("Train:", "Val result", "Best validation", "Test:", "Loaded weight", "Skipped step")
 
 
-def run(cmd: list[str], log_path: str) -> None:
-    """Run a tool, keep its full output in `log_path` and show the progress lines."""
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1"))
-    with (
-        open(log_path, "w") as log,
-        subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as proc,
-    ):
-        for line in proc.stdout:
-            log.write(line)
-            if any(key in line for key in SHOWN):
-                text = line.split("INFO] ", 1)[-1].rstrip()
-                print("   " + (text[:150] + " ..." if len(text) > 150 else text), flush=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)} (exit {proc.returncode}); full log: {log_path}")
+def progress(line: str) -> str | None:
+    """The lines of a run's output the demo shows (its full log stays in the run's folder)."""
+    if not any(key in line for key in SHOWN):
+        return None
+    text = line.split("INFO] ", 1)[-1].rstrip()
+    return "   " + (text[:150] + " ..." if len(text) > 150 else text)
+
+
+def run(graph: RunGraph, path: str, command: list[str]) -> None:
+    """One phase: a tool run through the run graph (every phase runs again: the demo times them)."""
+    phase = graph.add(path, command, echo=progress)
+    if graph.execute():
+        raise SystemExit(f"failed: {phase.recorded_command}; full log: {phase.log}")
 
 
 def majority_baseline(data_root: str) -> tuple[str, float]:
@@ -68,6 +67,7 @@ def main():
     data_root = os.path.join(exp, "rooms") if args.quick else os.path.join(ROOT, "data", "demo", "rooms")
     pre_dir, ft_dir = os.path.join(exp, "pretrain"), os.path.join(exp, "spd")
     os.makedirs(exp, exist_ok=True)
+    graph = RunGraph(ROOT, threads=os.environ.get("OMP_NUM_THREADS", "1"), reuse=False)
     times = {}
 
     print("[1/5] procedural rooms", flush=True)
@@ -88,25 +88,19 @@ def main():
     print("[2/5] pre-training with cross-sample propagation (the batch is one sequence)", flush=True)
     tic = time.perf_counter()
     run(
-        [
-            sys.executable,
-            "tools/train.py",
-            "--config-file",
-            PRETRAIN_CFG,
-            "--options",
-            f"save_path={pre_dir}",
-            f"data.train.data_root={data_root}",
-            *quick_pre,
-        ],
-        os.path.join(exp, "pretrain.log"),
+        graph,
+        pre_dir,
+        ["tools/train.py", "--config-file", PRETRAIN_CFG, "--options", f"save_path={pre_dir}"]
+        + [f"data.train.data_root={data_root}", *quick_pre],
     )
     times["pre-training"] = time.perf_counter() - tic
 
     print("[3/5] exporting the student backbone; how far its state reaches across rooms", flush=True)
     backbone = os.path.join(pre_dir, "model", "backbone.pth")
     run(
-        [sys.executable, "tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
-        os.path.join(exp, "export.log"),
+        graph,
+        os.path.join(pre_dir, "export"),
+        ["tools/export_backbone.py", os.path.join(pre_dir, "model", "model_last.pth"), backbone],
     )
     reports = reach_report(os.path.join(ROOT, PRETRAIN_CFG), backbone)
     with open(os.path.join(exp, "reach.json"), "w") as f:
@@ -118,34 +112,20 @@ def main():
     print("[4/5] SPD fine-tuning (student: one room at a time; EMA teacher: the batch as one sequence)", flush=True)
     tic = time.perf_counter()
     run(
-        [
-            sys.executable,
-            "tools/train.py",
-            "--config-file",
-            FINETUNE_CFG,
-            "--options",
-            f"save_path={ft_dir}",
-            f"weight={backbone}",
-            *roots,
-            *quick_ft,
-        ],
-        os.path.join(exp, "finetune.log"),
+        graph,
+        ft_dir,
+        ["tools/train.py", "--config-file", FINETUNE_CFG, "--options", f"save_path={ft_dir}", f"weight={backbone}"]
+        + [*roots, *quick_ft],
     )
     times["fine-tuning"] = time.perf_counter() - tic
 
     print("[5/5] testing on the val rooms (every point, fragment voting)", flush=True)
     tic = time.perf_counter()
     run(
-        [
-            sys.executable,
-            "tools/test.py",
-            "--config-file",
-            os.path.join(ft_dir, "config.py"),
-            "--options",
-            f"save_path={ft_dir}",
-            f"weight={os.path.join(ft_dir, 'model', 'model_best.pth')}",
-        ],
-        os.path.join(exp, "test.log"),
+        graph,
+        os.path.join(ft_dir, "test"),
+        ["tools/test.py", "--config-file", os.path.join(ft_dir, "config.py"), "--options", f"save_path={ft_dir}"]
+        + [f"weight={os.path.join(ft_dir, 'model', 'model_best.pth')}"],
     )
     times["test"] = time.perf_counter() - tic
 

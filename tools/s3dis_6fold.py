@@ -4,8 +4,10 @@ intersection and union over ALL areas before dividing (the standard 6-fold proto
     python tools/s3dis_6fold.py --weight exp/scannet/pre/model/model_last.pth        # train + test + table
     python tools/s3dis_6fold.py --collect-only                                         # table from finished folds
 
-Each fold runs in exp/s3dis/6fold-area<k>/. Per-fold counts come from the tester's result/metrics.json, or, for
-testers that only save `<name>_pred.npy` (Pointcept's), from those predictions and the rooms' segment.npy.
+Each fold runs in exp/s3dis/6fold-area<k>/, through pointcept_csp.utils.run_graph: a finished fold is not trained
+again when the driver is started again with the same options (and is refused, by name, under other options).
+Per-fold counts come from the tester's result/metrics.json, or, for testers that only save `<name>_pred.npy`
+(Pointcept's), from those predictions and the rooms' segment.npy.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import argparse
 import glob
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -23,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
 
 AREAS = range(1, 7)
 
@@ -64,9 +66,8 @@ def table(scores: dict, names: list[str], per_fold: dict[int, dict]) -> str:
     return "\n".join(lines)
 
 
-def run(cmd: list[str]) -> None:
-    print("+", " ".join(cmd), flush=True)
-    subprocess.run(cmd, check=True, cwd=ROOT)
+def show(line: str) -> str:
+    return line.rstrip()
 
 
 def main():
@@ -84,40 +85,25 @@ def main():
 
     base_cfg = host.load_config(f"{args.config_prefix}1.py")
     names, num_classes = list(base_cfg.data.names), base_cfg.data.num_classes
-    per_fold_counts, per_fold = [], {}
+    graph = RunGraph(ROOT, threads=os.environ.get("OMP_NUM_THREADS", "1"))
     for area in AREAS:
         save = f"{args.exp}-area{area}"
-        if not args.collect_only:
-            opts = [
-                f"save_path={save}",
-                f"data.train.data_root={args.data_root}",
-                f"data.val.data_root={args.data_root}",
-                f"data.test.data_root={args.data_root}",
-                *args.options,
-            ]
-            run(
-                [
-                    sys.executable,
-                    "tools/train.py",
-                    "--config-file",
-                    f"{args.config_prefix}{area}.py",
-                    "--options",
-                    *opts,
-                    *([f"weight={args.weight}"] if args.weight else []),
-                ]
-            )
-            run(
-                [
-                    sys.executable,
-                    "tools/test.py",
-                    "--config-file",
-                    os.path.join(save, "config.py"),
-                    "--options",
-                    f"save_path={save}",
-                    f"weight={os.path.join(save, 'model', 'model_best.pth')}",
-                ]
-            )
-        counts = fold_counts(os.path.join(ROOT, save), args.data_root, area, num_classes)
+        roots = [f"data.{split}.data_root={args.data_root}" for split in ("train", "val", "test")]
+        weight = [f"weight={args.weight}"] if args.weight else []
+        train = ["tools/train.py", "--config-file", f"{args.config_prefix}{area}.py", "--options", f"save_path={save}"]
+        trained = graph.add(save, train + roots + args.options + weight, echo=show)
+        test = ["tools/test.py", "--config-file", os.path.join(save, "config.py"), "--options", f"save_path={save}"]
+        graph.add(
+            os.path.join(save, "test"),
+            test + [f"weight={os.path.join(save, 'model', 'model_best.pth')}"],
+            [trained],
+            echo=show,
+        )
+    if not args.collect_only and graph.execute():
+        raise SystemExit("some folds failed (their logs are named above); the table needs all six")
+    per_fold_counts, per_fold = [], {}
+    for area in AREAS:
+        counts = fold_counts(os.path.join(ROOT, f"{args.exp}-area{area}"), args.data_root, area, num_classes)
         per_fold_counts.append(counts)
         per_fold[area] = pool([counts])
     report = table(pool(per_fold_counts), names, per_fold)

@@ -1,6 +1,6 @@
 """tools/studies/rooms.py, the #22 driver: its fine-tuning schedules give the asked number of optimizer steps at
 every batch size, the study lists the runs it promises (4 ablation rows, 2 x 3 batch sizes, U-Net plain / SPD per
-seed), runs wait for what they need and are skipped when it failed, and val curves are read from a train log."""
+seed) under its folder, and val curves are read from a train log (the run graph: tests/utils/test_run_graph.py)."""
 
 import argparse
 import os
@@ -60,24 +60,6 @@ def test_the_study_and_the_search_fine_tune_for_their_own_step_counts(tmp_path):
     runs = {os.path.basename(p): r for p, r in study.runs.items()}
     assert "eval_epoch=6" in runs["ft-csp-spd-b8-s0"].command  # 300 steps, an evaluation every 50
     assert "eval_epoch=3" in runs["ft-spd-weight-3-s0"].command  # 150 steps
-
-
-def test_runs_wait_for_their_needs_and_skip_after_a_failure(tmp_path):
-    study = rooms.Study(args(tmp_path))
-    log = tmp_path / "order.txt"
-    write = f"open({str(log)!r}, 'a').write('{{}}\\n')"
-    first = study.add("first", ["-c", "import time; time.sleep(0.5); " + write.format("first")])
-    study.add("second", ["-c", write.format("second")], [first])
-    broken = study.add("broken", ["-c", "raise SystemExit(3)"])
-    after_broken = study.add("after-broken", ["-c", write.format("after-broken")], [broken])
-    study.execute(2)
-    assert log.read_text().split() == ["first", "second"]
-    assert after_broken.state == "failed" and not os.path.exists(after_broken.done_marker)
-    assert os.path.isfile(first.done_marker)
-    again = rooms.Study(args(tmp_path))  # a finished run is not redone
-    again.add("first", ["-c", "raise SystemExit(1)"])
-    again.execute(1)
-    assert log.read_text().split() == ["first", "second"]
 
 
 def test_val_curve_labels_each_evaluation_with_the_step_the_run_reached(tmp_path):

@@ -12,8 +12,9 @@
               (tools/studies/linear_probe.py) and SPD fine-tuning mIoU; with the study config
               (configs/demo/pretrain-pointcsp-study.py, 1000 steps)
 
-Each run goes through tools/train.py / tools/test.py; the table (mean and spread of mIoU / mAcc / OA over seeds)
-is written as markdown with the command that produced it.
+Each run goes through tools/train.py / tools/test.py, cached by name under --exp (pointcept_csp.utils.run_graph: an
+interrupted study resumes, and a cached run made by another command is refused); the table (mean and spread of
+mIoU / mAcc / OA over seeds) is written as markdown with the command that produced it.
 
     python tools/studies/ablate.py --seeds 0 1 2 --studies ablation batch shuffle --jobs 2 --output docs/results.md
 """
@@ -24,9 +25,7 @@ import argparse
 import json
 import os
 import shlex
-import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -34,140 +33,105 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.datasets.synthetic import write_rooms  # noqa: E402
-
-ABLATION = {  # name -> (CSP in pre-training, SPD in fine-tuning)
-    "baseline": (False, False),
-    "+CSP": (True, False),
-    "+SPD": (False, True),
-    "full": (True, True),
-}
+from pointcept_csp.utils.run_graph import Run, RunGraph  # noqa: E402
+from tools.studies import ablation  # noqa: E402
 
 
-def run(cmd: list[str], log: str) -> None:
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
-    with open(log, "w") as f:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-    if proc.returncode != 0:
-        raise RuntimeError(f"failed ({proc.returncode}): {' '.join(cmd)}; log: {log}")
+class AblationStudy(RunGraph):
+    """The runs of the asked studies, cached by name under --exp (pointcept_csp.utils.run_graph)."""
 
+    def __init__(self, args):
+        super().__init__(ROOT)
+        self.args = args
 
-def pretrain(args, seed: int, csp: bool, shuffle: bool = True) -> str:
-    """Pre-train once per (seed, csp, shuffle); returns the exported backbone."""
-    name = f"pre-seed{seed}-{'csp' if csp else 'nocsp'}{'' if shuffle else '-noshuffle'}"
-    out = os.path.join(args.exp, name)
-    backbone = os.path.join(out, "model", "backbone.pth")
-    if os.path.isfile(backbone):
-        return backbone
-    os.makedirs(out, exist_ok=True)
-    run(
-        [
-            sys.executable,
-            "tools/train.py",
-            "--config-file",
-            args.pretrain_config,
-            "--options",
-            f"save_path={out}",
-            f"seed={seed}",
-            f"model.cross_sample={csp}",
-            f"model.backbone.shuffle_tokens={shuffle}",
-            f"data.train.data_root={args.data_root}",
-            *args.pretrain_options,
-        ],
-        os.path.join(out, "run.log"),
-    )
-    run(
-        [sys.executable, "tools/export_backbone.py", os.path.join(out, "model", "model_last.pth"), backbone],
-        os.path.join(out, "export.log"),
-    )
-    return backbone
-
-
-def finetune(args, seed: int, backbone: str, spd: bool, tag: str, extra: list[str] = ()) -> dict:
-    out = os.path.join(args.exp, f"ft-seed{seed}-{tag}")
-    metrics_file = os.path.join(out, "result", "metrics.json")
-    if not os.path.isfile(metrics_file):
-        os.makedirs(out, exist_ok=True)
-        roots = [f"data.{s}.data_root={args.data_root}" for s in ("train", "val", "test")]
-        run(
-            [
-                sys.executable,
-                "tools/train.py",
-                "--config-file",
-                args.finetune_config,
-                "--options",
-                f"save_path={out}",
-                f"seed={seed}",
-                f"weight={backbone}",
-                f"model.spd={spd}",
-                *([] if spd else ["model.lambda_spd=0.0"]),
-                *roots,
-                *args.finetune_options,
-                *extra,
-            ],
-            os.path.join(out, "run.log"),
+    def backbone(self, seed: int, csp: bool, shuffle: bool = True) -> Run:
+        """Pre-training of (seed, csp, shuffle) and the export of its student backbone (`backbone_path`)."""
+        out = os.path.join(
+            self.args.exp, f"pre-seed{seed}-{'csp' if csp else 'nocsp'}{'' if shuffle else '-noshuffle'}"
         )
-        run(
-            [
-                sys.executable,
-                "tools/test.py",
-                "--config-file",
-                os.path.join(out, "config.py"),
-                "--options",
-                f"save_path={out}",
-                f"weight={os.path.join(out, 'model', 'model_best.pth')}",
-            ],
-            os.path.join(out, "test.log"),
+        command = ["tools/train.py", "--config-file", self.args.pretrain_config, "--options", f"save_path={out}"]
+        command += [f"seed={seed}", f"model.cross_sample={csp}", f"model.backbone.shuffle_tokens={shuffle}"]
+        pre = self.add(out, command + [f"data.train.data_root={self.args.data_root}", *self.args.pretrain_options])
+        export = ["tools/export_backbone.py", os.path.join(out, "model", "model_last.pth"), backbone_path(out)]
+        return self.add(os.path.join(out, "export"), export, [pre])
+
+    def finetune(self, seed: int, backbone: Run, spd: bool, tag: str, extra: list[str] = ()) -> Run:
+        """Fine-tuning from an exported backbone, then the test on the val rooms (the returned run)."""
+        out = os.path.join(self.args.exp, f"ft-seed{seed}-{tag}")
+        roots = [f"data.{s}.data_root={self.args.data_root}" for s in ("train", "val", "test")]
+        command = ["tools/train.py", "--config-file", self.args.finetune_config, "--options", f"save_path={out}"]
+        command += [f"seed={seed}", f"weight={backbone_path(os.path.dirname(backbone.path))}", f"model.spd={spd}"]
+        command += ([] if spd else ["model.lambda_spd=0.0"]) + roots + list(self.args.finetune_options) + list(extra)
+        trained = self.add(out, command, [backbone])
+        test = ["tools/test.py", "--config-file", os.path.join(out, "config.py"), "--options", f"save_path={out}"]
+        return self.add(
+            os.path.join(out, "test"), test + [f"weight={os.path.join(out, 'model', 'model_best.pth')}"], [trained]
         )
-    with open(metrics_file) as f:
+
+    def csp_measures(self, seed: int, backbones: dict[bool, Run]) -> dict[str, Run]:
+        """Cross-scene class consistency of both backbones of a seed, and each one's CSP reach and linear probe."""
+        out = os.path.join(self.args.exp, f"study-seed{seed}")
+        paths = {csp: backbone_path(os.path.dirname(run.path)) for csp, run in backbones.items()}
+        checkpoints = [f"{'csp' if csp else 'nocsp'}={path}" for csp, path in paths.items()]
+        embed = ["tools/studies/embed_plot.py", "--config", self.args.pretrain_config, "--checkpoints", *checkpoints]
+        runs = {
+            "embed": self.add(
+                os.path.join(out, "embed"),
+                embed + ["--output", os.path.join(out, "embedding.png")],
+                list(backbones.values()),
+            )
+        }
+        for csp, path in paths.items():
+            name, reach = "csp" if csp else "nocsp", os.path.join(out, f"reach-{'csp' if csp else 'nocsp'}.json")
+            command = ["tools/csp_reach.py", "--config-file", self.args.pretrain_config, "--weight", path]
+            runs[f"reach-{name}"] = self.add(reach, command + ["--json", reach], [backbones[csp]])
+            probe = os.path.join(out, f"probe-{name}.json")
+            command = ["tools/studies/linear_probe.py", "--checkpoint", path, "--json", probe]
+            runs[f"probe-{name}"] = self.add(probe, command, [backbones[csp]])
+        return runs
+
+
+def backbone_path(pretrain_dir: str) -> str:
+    return os.path.join(pretrain_dir, "model", "backbone.pth")
+
+
+def read_json(path: str) -> dict:
+    with open(os.path.join(ROOT, path)) as f:
         return json.load(f)
 
 
-def tool_json(cmd: list[str], log: str) -> dict:
-    """Run a tool that prints a JSON object (possibly among other lines); return the last such object."""
-    run(cmd, log)
-    with open(log) as f:
+def last_json_in_log(log: str) -> dict:
+    """The last JSON object a tool printed (among other lines) into its log."""
+    with open(os.path.join(ROOT, log)) as f:
         text = "\n" + f.read()
     start = text.rfind("\n{\n")
     if start < 0:
-        raise RuntimeError(f"no JSON object in the output of {' '.join(cmd)}; log: {log}")
+        raise RuntimeError(f"no JSON object in {log}")
     return json.loads(text[start + 1 : text.index("\n}", start) + 2])
 
 
-def csp_measures(args, seed: int, backbones: dict[bool, str], finetuned: dict[bool, dict]) -> dict[bool, dict]:
-    """Reach, cross-scene class consistency and the linear probe of the CSP and no-CSP backbones of one seed."""
+def csp_row(runs: dict[str, Run], finetuned: dict[bool, Run]) -> dict[bool, dict]:
+    """The csp study's measures of one seed, read from its finished runs."""
     from pointcept_csp.models.reach import stage_summary
 
-    out = os.path.join(args.exp, f"study-seed{seed}")
-    os.makedirs(out, exist_ok=True)
-    checkpoints = [f"{'csp' if csp else 'nocsp'}={path}" for csp, path in backbones.items()]
-    consistency = tool_json(
-        [sys.executable, "tools/studies/embed_plot.py", "--config", args.pretrain_config, "--checkpoints", *checkpoints]
-        + ["--output", os.path.join(out, "embedding.png")],
-        os.path.join(out, "embed.log"),
-    )["cross_scene_class_consistency"]
+    consistency = last_json_in_log(runs["embed"].log)["cross_scene_class_consistency"]
     measures = {}
-    for csp, path in backbones.items():
+    for csp in (True, False):
         name = "csp" if csp else "nocsp"
-        reach_json = os.path.join(out, f"reach-{name}.json")
-        run(
-            [sys.executable, "tools/csp_reach.py", "--config-file", args.pretrain_config, "--weight", path]
-            + ["--json", reach_json],
-            os.path.join(out, f"reach-{name}.log"),
-        )
-        with open(reach_json) as f:
-            reach = json.load(f)["csp"]
-        probe = tool_json(
-            [sys.executable, "tools/studies/linear_probe.py", "--checkpoint", path],
-            os.path.join(out, f"probe-{name}.log"),
-        )["results"]["pre-trained"]["alone"]["linear_probe"]
+        reach = read_json(runs[f"reach-{name}"].path)["csp"]
+        probe = read_json(runs[f"probe-{name}"].path)["results"]["pre-trained"]["alone"]["linear_probe"]
         measures[csp] = dict(
             reach_changed=min(s["min_changed"] for s in stage_summary(reach)),
             reach_output=reach["output"],
             consistency=consistency[name],
             probe_mIoU=probe["mIoU"],
-            spd_mIoU=finetuned[csp]["mIoU"],
+            spd_mIoU=test_metrics(finetuned[csp])["mIoU"],
         )
     return measures
+
+
+def test_metrics(test: Run) -> dict:
+    return read_json(os.path.join(os.path.dirname(test.path), "result", "metrics.json"))
 
 
 def summarise(results: list[dict]) -> str:
@@ -216,66 +180,51 @@ def main():
     parser.add_argument("--exp", default=os.path.join(ROOT, "exp", "ablate"))
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (each single-threaded)")
     parser.add_argument("--output", default=os.path.join(ROOT, "docs", "results.md"))
+    parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
     args = parser.parse_args()
     if not os.path.isdir(os.path.join(args.data_root, "train")):
         write_rooms(
             args.data_root, "scannet", {"train": list(range(1000, 1024)), "val": list(range(2000, 2006))}, density=60
         )
-    pool = ThreadPoolExecutor(args.jobs)
-    backbones = {}
+    study = AblationStudy(args)
+    table = {}  # (study, row name, seed) -> the test run of its fine-tuning
+    measures = {}  # seed -> the csp study's runs
 
-    def backbone(seed, csp, shuffle=True):
-        key = (seed, csp, shuffle)
-        if key not in backbones:
-            backbones[key] = pool.submit(pretrain, args, seed, csp, shuffle)
-        return backbones[key]
-
-    runs, table = {}, {}  # (seed, tag) -> future; (study, row name, seed) -> (seed, tag)
-
-    specs = {}  # (seed, tag) -> fine-tuning run, submitted after every pre-training (a waiting run holds a worker)
-
-    def add(study, name, seed, csp, spd, shuffle=True, extra=()):
-        tag = f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}{'' if shuffle else '-noshuffle'}" + "".join(
-            f"-{e.replace('=', '')}" for e in extra
+    def add(seed, csp, spd, shuffle=True, extra=()):
+        tag = (
+            ablation.run_name(csp, spd)
+            + ("" if shuffle else "-noshuffle")
+            + "".join(f"-{e.replace('=', '')}" for e in extra)
         )
-        if (seed, tag) not in specs:
-            options = list(extra) + ([] if shuffle else ["model.backbone.shuffle_tokens=False"])
-            specs[(seed, tag)] = (backbone(seed, csp, shuffle), spd, options)
-        table[(study, name, seed)] = (seed, tag)
+        options = list(extra) + ([] if shuffle else ["model.backbone.shuffle_tokens=False"])
+        return study.finetune(seed, study.backbone(seed, csp, shuffle), spd, tag, options)
 
     for seed in args.seeds:
         if "ablation" in args.studies:
-            for name, (csp, spd) in ABLATION.items():
-                add("ablation", name, seed, csp, spd)
+            for name, csp, spd in ablation.ROWS:
+                table[("ablation", name, seed)] = add(seed, csp, spd)
         if "batch" in args.studies:
             for b in args.batch_sizes:
-                add(
-                    "batch",
-                    f"batch {b}",
-                    seed,
-                    True,
-                    True,
-                    extra=() if b == args.default_batch else (f"batch_size={b}",),
-                )
+                extra = () if b == args.default_batch else (f"batch_size={b}",)
+                table[("batch", f"batch {b}", seed)] = add(seed, True, True, extra=extra)
         if "shuffle" in args.studies:
             for shuffle in (True, False):
-                add("shuffle", f"shuffle {'on' if shuffle else 'off'}", seed, True, True, shuffle=shuffle)
+                table[("shuffle", f"shuffle {'on' if shuffle else 'off'}", seed)] = add(seed, True, True, shuffle)
         if "csp" in args.studies:
             for csp in (True, False):
-                add("csp", "CSP" if csp else "no CSP", seed, csp, True)
-    for (seed, tag), (pre, spd, options) in specs.items():
-        runs[(seed, tag)] = pool.submit(
-            lambda seed=seed, tag=tag, pre=pre, spd=spd, options=options: finetune(
-                args, seed, pre.result(), spd, tag, options
-            )
-        )
-    results = {key: runs[run_key].result() for key, run_key in table.items()}
+                table[("csp", "CSP" if csp else "no CSP", seed)] = add(seed, csp, True)
+            measures[seed] = study.csp_measures(seed, {csp: study.backbone(seed, csp) for csp in (True, False)})
+    if args.dry_run:
+        study.list_runs()
+        return
+    failed = study.execute(args.jobs)
+    if failed:
+        raise SystemExit(f"{len(failed)} runs failed or were skipped: " + ", ".join(run.path for run in failed))
+    results = {key: test_metrics(run) for key, run in table.items()}
     studies = {}
-    if "csp" in args.studies:
-        for seed in args.seeds:
-            pre = {csp: backbone(seed, csp).result() for csp in (True, False)}
-            tuned = {csp: results[("csp", "CSP" if csp else "no CSP", seed)] for csp in (True, False)}
-            studies[seed] = csp_measures(args, seed, pre, tuned)
+    for seed, runs in measures.items():
+        tuned = {csp: table[("csp", "CSP" if csp else "no CSP", seed)] for csp in (True, False)}
+        studies[seed] = csp_row(runs, tuned)
 
     command = "python tools/studies/ablate.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     lines = [
@@ -290,13 +239,13 @@ def main():
         "(every point, fragment voting). Mean ± standard deviation over seeds, in %.",
         "",
     ]
-    for study in ("ablation", "batch", "shuffle"):
-        names = list(dict.fromkeys(k[1] for k in results if k[0] == study))
-        if not names or study == "csp":
+    for section in ("ablation", "batch", "shuffle"):
+        names = list(dict.fromkeys(k[1] for k in results if k[0] == section))
+        if not names:
             continue
-        lines += [f"## {study}", "", "| configuration | mIoU | mAcc | OA |", "|---|---|---|---|"]
+        lines += [f"## {section}", "", "| configuration | mIoU | mAcc | OA |", "|---|---|---|---|"]
         for name in names:
-            lines.append(f"| {name} | {summarise([results[(study, name, s)] for s in args.seeds])} |")
+            lines.append(f"| {name} | {summarise([results[(section, name, s)] for s in args.seeds])} |")
         lines.append("")
     if studies:
         lines += csp_table(studies, args.seeds)

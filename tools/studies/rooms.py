@@ -30,10 +30,7 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
-import threading
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -41,6 +38,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, ROOT)
 
 from pointcept_csp.models.reach import stage_summary  # noqa: E402
+from pointcept_csp.utils.run_graph import Run, RunGraph  # noqa: E402
+from tools.studies import ablation  # noqa: E402
 
 PRETRAIN = "configs/scannet/pretrain-pointcsp-v1m1-0-rooms.py"
 FINETUNE = "configs/scannet/semseg-pointcsp-v1m1-0-rooms.py"
@@ -51,20 +50,6 @@ SHORT_EPOCHS = 40  # the search's sequence-length and CPE pre-trainings: 100 ste
 CURVE_EPOCHS = (2, 4, 8)  # the probe curve: checkpoints after 50, 100 and 200 steps (and the last, 300)
 EVAL_EVERY = 50  # fine-tuning steps between evaluations of the study's runs
 LONG_EVAL_EVERY = 25  # ... and of the search's long runs (the val curves)
-
-
-@dataclass
-class Run:
-    """One train / probe command; `needs` must finish first. `path` is its output directory or JSON file."""
-
-    path: str
-    command: list[str]
-    needs: list[Run] = field(default_factory=list)
-    state: str = "waiting"  # waiting, running, done, failed
-
-    @property
-    def done_marker(self) -> str:
-        return self.path + ".done" if self.path.endswith(".json") else os.path.join(self.path, "done")
 
 
 def finetune_schedule(steps: int, batch: int, every: int = EVAL_EVERY, scans: int = TRAIN_SCANS) -> list[str]:
@@ -78,15 +63,15 @@ def finetune_schedule(steps: int, batch: int, every: int = EVAL_EVERY, scans: in
     return [f"epoch={loops * evaluations}", f"eval_epoch={evaluations}", f"batch_size={batch}"]
 
 
-class Study:
-    def __init__(self, args):
-        self.args, self.runs = args, {}
+class Study(RunGraph):
+    """The study's runs, declared by stage; each is cached by name under `args.exp` (pointcept_csp.utils.run_graph)."""
 
-    def add(self, path: str, command: list[str], needs: list[Run] = ()) -> Run:
-        path = os.path.join(self.args.exp, path)
-        if path not in self.runs:
-            self.runs[path] = Run(path, command, list(needs))
-        return self.runs[path]
+    def __init__(self, args):
+        super().__init__(ROOT)
+        self.args = args
+
+    def add(self, name: str, command: list[str], needs: list[Run] = ()) -> Run:
+        return super().add(os.path.join(self.args.exp, name), command, needs)
 
     def pretrain(self, name: str, seed: int, options: list[str] = ()) -> Run:
         path = os.path.join(self.args.exp, f"pre-{name}-s{seed}")
@@ -153,13 +138,13 @@ class Study:
             for csp in (True, False):
                 self.probe(pre[csp], reference=csp and seed == 0)
                 for spd in (False, True):
-                    self.finetune(self.ablation_name(csp, spd), seed, pre[csp], steps, options=self.spd(spd))
+                    self.finetune(ablation.run_name(csp, spd), seed, pre[csp], steps, options=self.spd(spd))
         for seed in seeds:  # what pre-training brings to fine-tuning: the same backbone from random initialisation
             self.finetune("scratch-plain", seed, None, steps, options=self.spd(False))
         for seed in seeds:
             for batch in (2, 8):
                 for spd in (False, True):
-                    name = f"{self.ablation_name(True, spd)}-b{batch}"
+                    name = f"{ablation.run_name(True, spd)}-b{batch}"
                     self.finetune(name, seed, self.pretrain("csp", seed), steps, batch, options=self.spd(spd))
         for seed in seeds:
             for spd in (False, True):
@@ -191,10 +176,6 @@ class Study:
         self.probe(self.pretrain("short-nocpe", seed, short + ["model.backbone.cpe=False"]))
 
     @staticmethod
-    def ablation_name(csp: bool, spd: bool) -> str:
-        return f"{'csp' if csp else 'nocsp'}-{'spd' if spd else 'plain'}"
-
-    @staticmethod
     def spd(on: bool) -> list[str]:
         return [] if on else ["model.spd=False"]
 
@@ -213,62 +194,6 @@ class Study:
                 f.write(text)
             plots(args)
             print(text)
-
-    def list_runs(self) -> None:
-        """Every declared run, its state (done / to run) and its command, in the order `execute` would take."""
-        for run in self.runs.values():
-            state = "done" if os.path.isfile(run.done_marker) else "to run"
-            print(f"{state:7s} {run.path}: {shlex.join(run.command)}")
-
-    def execute(self, jobs: int) -> None:
-        """Runs every run in the order added, `jobs` at a time, each single-threaded; a run waits for its `needs`."""
-        lock = threading.Condition()
-        for run in self.runs.values():
-            if os.path.isfile(run.done_marker):
-                run.state = "done"
-
-        def next_run():
-            with lock:
-                while True:
-                    waiting = [r for r in self.runs.values() if r.state == "waiting"]
-                    for run in waiting:
-                        if any(n.state == "failed" for n in run.needs):
-                            run.state = "failed"
-                            print(f"skipped (a run it needs failed): {run.path}", flush=True)
-                        elif all(n.state == "done" for n in run.needs):
-                            run.state = "running"
-                            return run
-                    if not any(r.state == "waiting" for r in self.runs.values()):
-                        return None
-                    lock.wait()
-
-        def worker():
-            while (run := next_run()) is not None:
-                state = "done" if self.launch(run) else "failed"
-                with lock:
-                    run.state = state
-                    lock.notify_all()
-
-        threads = [threading.Thread(target=worker) for _ in range(jobs)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    def launch(self, run: Run) -> bool:
-        log = run.path[: -len(".json")] + ".log" if run.path.endswith(".json") else os.path.join(run.path, "run.log")
-        os.makedirs(os.path.dirname(log), exist_ok=True)
-        env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS="1")
-        print(f"start {run.path}", flush=True)
-        with open(log, "w") as f:
-            code = subprocess.run([sys.executable, *run.command], cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT)
-        if code.returncode:
-            print(f"FAILED ({code.returncode}) {run.path}: {log}", flush=True)
-            return False
-        with open(run.done_marker, "w") as f:
-            f.write(shlex.join(run.command) + "\n")
-        print(f"done  {run.path}", flush=True)
-        return True
 
 
 # reading results ----------------------------------------------------------------------------------------------------
@@ -405,13 +330,8 @@ def tables(args) -> str:
         "| row | pre-training | fine-tuning | val mIoU | mean of the last 3 evaluations |",
         "|---|---|---|---|---|",
     ]
-    for row, csp, spd in (
-        ("baseline", False, False),
-        ("+CSP", True, False),
-        ("+SPD", False, True),
-        ("full", True, True),
-    ):
-        name = Study.ablation_name(csp, spd)
+    for row, csp, spd in ablation.ROWS:
+        name = ablation.run_name(csp, spd)
         values = [mean_std(last_val(exp, name, seeds, last)) for last in (1, 3)]
         lines.append(
             f"| {row} | {'CSP' if csp else 'no CSP'} | {'SPD' if spd else 'plain'} | " + " | ".join(values) + " |"
@@ -448,7 +368,7 @@ def tables(args) -> str:
         "|---|---|---|---|---|---|",
     ]
     for spd in (False, True):
-        base = Study.ablation_name(True, spd)
+        base = ablation.run_name(True, spd)
         names = [base if b == 4 else f"{base}-b{b}" for b in (2, 4, 8)]
         cells = [last_val(exp, name, seeds) for name in names]
         means = [np.mean(c) for c in cells if c]
@@ -497,7 +417,7 @@ def plots(args) -> None:
         if curve:
             ax.plot([c[0] for c in curve], [c[1] for c in curve], marker=".", label=label)
     for offset, (csp, spd) in zip((-4.5, -1.5, 1.5, 4.5), ((True, False), (True, True), (False, False), (False, True))):
-        name = Study.ablation_name(csp, spd)
+        name = ablation.run_name(csp, spd)
         curves = [c for s in args.seeds if (c := val_curve(os.path.join(args.exp, f"ft-{name}-s{s}")))]
         if len(curves) > 1 and len({len(c) for c in curves}) == 1:
             values = np.array([[c[1] for c in curve] for curve in curves])
