@@ -1,6 +1,6 @@
 """tools/studies/efficient.py, the data-efficient study (#29): it lists the five rows per regime and seed on the right
 pre-training and task file, sizes an LR schedule from the same seeded draw tools/data_efficient.py writes, and its
-tables pair runs of the same seed."""
+report (efficient_report.py) pairs runs of the same seed."""
 
 import argparse
 import os
@@ -9,7 +9,7 @@ import shlex
 import pytest
 
 from tests._utils import run_tool
-from tools.studies import efficient, rooms
+from tools.studies import efficient, efficient_report, rooms
 
 ROOMS = os.path.join(os.path.dirname(efficient.ROOT), "shared", "data", "scannet-rooms")
 pytestmark = pytest.mark.skipif(not os.path.isdir(ROOMS), reason=f"real sample rooms not found at {ROOMS}")
@@ -69,7 +69,7 @@ def test_tables_pair_runs_of_the_same_seed(tmp_path):
         run.mkdir(parents=True)
         (run / "train.log").write_text(f"Val result: mIoU: {value} mAcc: 0.5 allAcc: 0.5\n")
         (run / "done").write_text("")
-    text = efficient.tables(args(tmp_path, seeds=[0, 1]))
+    text = efficient_report.tables(args(tmp_path, seeds=[0, 1]))
     row = next(line for line in text.splitlines() if line.startswith("| CSP pre-training vs random init"))
     assert "+20.0 / -5.0" in row and "7.5 ± 17.7" in row
     ratios = text[text.index("Few labels / all labels") :].splitlines()

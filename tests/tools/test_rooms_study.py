@@ -1,6 +1,6 @@
 """tools/studies/rooms.py, the #22 driver: its fine-tuning schedules give the asked number of optimizer steps at
 every batch size, the study lists the runs it promises (4 ablation rows, 2 x 3 batch sizes, U-Net plain / SPD per
-seed) under its folder, and val curves are read from a train log (the run graph: tests/utils/test_run_graph.py)."""
+seed) under its folder (the run graph: tests/utils/test_run_graph.py; reading results: test_run_results.py)."""
 
 import argparse
 import os
@@ -60,37 +60,3 @@ def test_the_study_and_the_search_fine_tune_for_their_own_step_counts(tmp_path):
     runs = {os.path.basename(p): r for p, r in study.runs.items()}
     assert "eval_epoch=6" in runs["ft-csp-spd-b8-s0"].command  # 300 steps, an evaluation every 50
     assert "eval_epoch=3" in runs["ft-spd-weight-3-s0"].command  # 150 steps
-
-
-def test_val_curve_labels_each_evaluation_with_the_step_the_run_reached(tmp_path):
-    run = tmp_path / "ft-x-s0"
-    run.mkdir()
-    (run / "train.log").write_text(
-        "[..] Train: [1/2][24/25] loss: 1.0\n[..] Train: [1/2][25/25] loss: 1.0\n"
-        "[..] Val result: mIoU: 0.1000 mAcc: 0.2000 allAcc: 0.5000\n"
-        "[..] Train: [2/2][25/25] loss: 1.0\n[..] Val result: mIoU: 0.1500 mAcc: 0.2500 allAcc: 0.5500\n"
-    )
-    assert rooms.val_curve(str(run)) == []  # not finished
-    (run / "done").write_text("")
-    curve = rooms.val_curve(str(run))
-    assert [c[0] for c in curve] == [25, 50]
-    assert curve[1][1:] == pytest.approx((15.0, 25.0, 55.0))
-
-
-def test_last_val_reads_the_last_checkpoint_or_the_plateau_mean(tmp_path):
-    for seed, values in ((0, (0.1, 0.2, 0.3)), (1, (0.2, 0.4, 0.2))):
-        run = tmp_path / f"ft-x-s{seed}"
-        run.mkdir()
-        (run / "train.log").write_text("".join(f"Val result: mIoU: {v} mAcc: 0.5 allAcc: 0.5\n" for v in values))
-        (run / "done").write_text("")
-    assert rooms.last_val(str(tmp_path), "x", [0, 1, 2]) == pytest.approx([30.0, 20.0])  # seed 2 never ran
-    assert rooms.last_val(str(tmp_path), "x", [0, 1], last=2) == pytest.approx([25.0, 30.0])
-
-
-def test_paired_differences_pair_runs_of_the_same_seed(tmp_path):
-    for name, seed, value in (("a", 0, 0.3), ("b", 0, 0.1), ("a", 1, 0.2), ("b", 2, 0.4)):
-        run = tmp_path / f"ft-{name}-s{seed}"
-        run.mkdir()
-        (run / "train.log").write_text(f"Val result: mIoU: {value} mAcc: 0.5 allAcc: 0.5\n")
-        (run / "done").write_text("")
-    assert rooms.paired_differences(str(tmp_path), "a", "b", [0, 1, 2]) == pytest.approx([20.0])  # seeds 1, 2 unpaired

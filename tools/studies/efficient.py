@@ -16,14 +16,13 @@ over the 10 classes both splits share. Runs are cached by name under --exp, --jo
     python tools/studies/efficient.py probes                   # the linear probe fitted on the la20 labels
     python tools/studies/efficient.py more --jobs 2            # la200, lr3, the U-Net peer at la20
     python tools/studies/efficient.py all --jobs 2             # every label, the five rows and the U-Net peer
-    python tools/studies/efficient.py tables --output docs/results-efficient.md --figures docs/figures
+    python tools/studies/efficient_report.py --output docs/results-efficient.md --figures docs/figures
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 
 import numpy as np
@@ -168,130 +167,20 @@ class EfficientStudy(rooms.Study):
             self.regime("all", seed, peer=True)
 
 
-# reading results ----------------------------------------------------------------------------------------------------
-
-REGIMES = ("la20", "la200", "all", "lr1", "lr3")
-
-
-def tables(args) -> str:
-    exp, seeds = args.exp, args.seeds
-    lines = [
-        "# Data-efficient study (#29): raw tables",
-        "",
-        f"Produced by `python tools/studies/efficient.py {shlex.join(sys.argv[1:])}` (see its docstring).",
-        "Val mIoU over the 10 classes both splits share, 5 val scans of unseen rooms, in %; mean ± std over seeds,",
-        f"`n=` where fewer than {len(seeds)} seeds finished; last checkpoint ({args.steps} steps) \\| mean of the",
-        "last 3 evaluations.",
-        "",
-        "| row | " + " | ".join(REGIMES) + " |",
-        "|---|" + "---|" * len(REGIMES),
-    ]
-    for row in [row for row, *_ in ROWS] + [PEER]:
-        cells = []
-        for regime in REGIMES:
-            last, plateau = (rooms.last_val(exp, f"{regime}-{row}", seeds, n) for n in (1, 3))
-            cells.append(f"{rooms.mean_std(last)} \\| {rooms.mean_std(plateau)}" if last else "-")
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    lines += ["", "Paired per-seed differences (last checkpoint), mIoU points:", ""]
-    lines += ["| effect | " + " | ".join(REGIMES) + " |", "|---|" + "---|" * len(REGIMES)]
-    for title, with_, without in EFFECTS:
-        cells = []
-        for regime in REGIMES:
-            diffs = rooms.paired_differences(exp, f"{regime}-{with_}", f"{regime}-{without}", seeds)
-            cells.append(f"{rooms.mean_std(diffs)} ({' / '.join(f'{d:+.1f}' for d in diffs)})" if diffs else "-")
-        lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    lines += ["", "Few labels / all labels (ratio of the seed means):", ""]
-    lines += ["| row | " + " | ".join(r for r in REGIMES if r != "all") + " |", "|---|" + "---|" * (len(REGIMES) - 1)]
-    for row in [row for row, *_ in ROWS] + [PEER]:
-        full = rooms.last_val(exp, f"all-{row}", seeds)
-        cells = []
-        for regime in (r for r in REGIMES if r != "all"):
-            few = rooms.last_val(exp, f"{regime}-{row}", seeds)
-            cells.append(f"{np.mean(few) / np.mean(full):.2f}" if few and full else "-")
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
-    lines += ["", f"Cross-room linear probe fitted on the la{POINTS[0]} labels (frozen backbone, val mIoU):", ""]
-    lines += ["| backbone | each scan alone | in CSP sequences of 4 |", "|---|---|---|"]
-    for pre_name, title, result_name in (
-        ("csp", "CSP pre-training", "pre-trained"),
-        ("nocsp", "no-CSP pre-training", "pre-trained"),
-        ("csp", "random init", "random init"),
-    ):
-        cells = []
-        for reading in ("alone", "csp"):
-            found = [
-                r["probe"]
-                for seed in seeds
-                if (
-                    r := rooms.probe_result(
-                        os.path.join(exp, f"probe-la{POINTS[0]}-{pre_name}-s{seed}.json"), reading, result_name
-                    )
-                )
-            ]
-            cells.append(rooms.mean_std(found))
-        lines.append(f"| {title} | " + " | ".join(cells) + " |")
-    lines += ["", "Val curves of seed 0 (mIoU at each evaluation), for the plateau:", ""]
-    for regime in REGIMES:
-        for row, *_ in ROWS:
-            curve = rooms.val_curve(os.path.join(exp, f"ft-{regime}-{row}-s0"))
-            if curve:
-                lines.append(f"- {regime} {row}: " + ", ".join(f"{step}: {miou:.1f}" for step, miou, *_ in curve))
-    return "\n".join(lines) + "\n"
-
-
-def plot(args) -> None:
-    """mIoU against labelled points per train scan (20, 200, all), one line per pre-training, plain fine-tuning."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labelled = []  # the 'all' column's labelled points per scan
-    for scan in scene_folders(args.data_root, "train"):
-        segment = np.load(os.path.join(args.data_root, "train", scan, "segment20.npy"))
-        labelled.append(int((segment != -1).sum()))
-    xs = {"la20": 20, "la200": 200, "all": float(np.mean(labelled))}
-    if sum(bool(rooms.last_val(args.exp, f"{r}-csp-plain", args.seeds)) for r in xs) < 2:
-        print("figure not written: it needs at least two of la20, la200 and all (the `more` stage)")
-        return
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for row, label in (
-        ("scratch-plain", "random init"),
-        ("nocsp-plain", "no-CSP pre-training"),
-        ("csp-plain", "CSP pre-training"),
-        ("csp-spd", "CSP pre-training + SPD"),
-        (PEER, "sparse-conv U-Net, random init (la20, all)"),
-    ):
-        points = [(x, rooms.last_val(args.exp, f"{r}-{row}", args.seeds)) for r, x in xs.items()]
-        points = [(x, np.mean(v), np.std(v, ddof=1) if len(v) > 1 else 0.0) for x, v in points if v]
-        if points:
-            x, mean, std = zip(*points)
-            style = "none" if row == PEER else "-"  # the peer ran at la20 and all only: no line between
-            ax.errorbar(x, mean, std, marker="o", capsize=3, linestyle=style, label=label)
-    ax.set_xscale("log")
-    ax.set(xlabel="labelled points per train scan", ylabel="val mIoU (%)", title=f"scannet-rooms, seeds {args.seeds}")
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    os.makedirs(args.figures, exist_ok=True)
-    fig.savefig(os.path.join(args.figures, "efficient-miou-vs-labels.png"), dpi=120)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("stages", nargs="+", choices=["core", "probes", "more", "all", "tables"])
+    parser.add_argument("stages", nargs="+", choices=["core", "probes", "more", "all"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=int, default=300, help="fine-tuning optimizer steps")
     parser.add_argument("--data-root", default=os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms"))
     parser.add_argument("--exp", default=os.path.join("exp", "efficient-study"))
     parser.add_argument("--jobs", type=int, default=2, help="runs at once, each single-threaded")
-    parser.add_argument("--output", default=os.path.join("docs", "results-efficient.md"))
-    parser.add_argument("--figures", default=os.path.join("docs", "figures"))
     parser.add_argument("--dry-run", action="store_true", help="list the runs and their state, run nothing")
     args = parser.parse_args()
     study = EfficientStudy(args)
     for stage in args.stages:
-        if stage != "tables":
-            getattr(study, stage)(args.seeds)
-    study.run(args, tables, plot)
+        getattr(study, stage)(args.seeds)
+    study.run(args)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
@@ -32,6 +31,7 @@ from pointcept_csp import host  # noqa: E402
 from pointcept_csp.models.pointcsp_v1m1_base import point_features  # noqa: E402
 from pointcept_csp.models.weights import load_backbone  # noqa: E402
 from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
 
 CONFIG = "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py"
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
@@ -159,14 +159,12 @@ def main():
     parser.add_argument("--la-file", help="fit on the train scans' listed points only (tools/data_efficient.py)")
     args = parser.parse_args()
     checkpoint = args.checkpoint
-    if args.pretrain:
-        command = [sys.executable, "tools/train.py", "--config-file", args.config, "--options"]
-        subprocess.run(
-            command + [f"save_path={args.save_path}", *args.options],
-            cwd=ROOT,
-            check=True,
-            env=dict(os.environ, PYTHONPATH=ROOT),
-        )
+    if args.pretrain:  # a finished pre-training run with the same command is reused
+        graph = RunGraph(ROOT, threads=os.environ.get("OMP_NUM_THREADS", "1"))
+        command = ["tools/train.py", "--config-file", args.config, "--options", f"save_path={args.save_path}"]
+        pretrain = graph.add(args.save_path, command + args.options)
+        if graph.execute():
+            raise SystemExit(f"pre-training failed; its log: {pretrain.log}")
         checkpoint = os.path.join(args.save_path, "model", "model_last.pth")
     if checkpoint is None:
         raise SystemExit("give --checkpoint or --pretrain")
