@@ -10,8 +10,8 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.engines.hooks import check_teacher_hooks
 from pointcept_csp.utils.optim import OPTIMIZERS
-from tests._utils import ROOT
-from tests.config_types import unresolved
+from tests.helpers.common import ROOT
+from tests.helpers.config_types import unresolved
 
 CONFIGS = sorted(
     p

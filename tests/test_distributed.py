@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from pointcept_csp.datasets.synthetic import write_rooms
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 pytestmark = pytest.mark.skipif(not torch.distributed.is_available(), reason="torch.distributed is not built")
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from pointcept_csp import host
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 TOY_CFG = os.path.join(ROOT, "tests", "fixtures", "configs", "toy.py")
 

@@ -5,7 +5,7 @@ part in an import cycle, the package imports nothing from tools/, and the demo i
 import ast
 import os
 
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 ALLOWED = {  # layer -> the layers of ours it may import
     "utils": set(),

@@ -10,7 +10,7 @@ import sys
 
 import torch
 
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 
 def extras_require() -> dict[str, list[str]]:

@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/.." || exit 1
 . tools/env.sh
 # the Pointcept integration tests run against ../shared/pointcept (or POINTCEPT_ROOT) when one is there; they need
-# Pointcept's pure-Python requirements (its CUDA extensions are stood in for by tests/integration/pointcept_standins.py)
+# Pointcept's pure-Python requirements (its CUDA extensions are stood in for by tests/helpers/pointcept_standins.py)
 if [ -z "${POINTCEPT_ROOT:-}" ] && [ -d "$ROOT/../shared/pointcept/pointcept" ]; then
   POINTCEPT_ROOT=$(cd "$ROOT/../shared/pointcept" && pwd)
 fi
@@ -20,7 +20,7 @@ if [ -n "${POINTCEPT_ROOT:-}" ]; then
   fi
 fi
 # the GPU adapters' tests run here too: fla's Triton kernels under Triton's interpreter (triton 3.7.1, the release
-# tests/triton_interpreter.py's work-arounds were written for and the one torch 2.13's CUDA build pins) and spconv's
+# tests/helpers/triton_interpreter.py's work-arounds were written for and the one torch 2.13's CUDA build pins) and spconv's
 # CPU build with one thread; torch stays pinned so that pip never swaps it
 KERNEL_REQUIREMENTS="triton==3.7.1 fla-core==0.6.0 packaging einops spconv==2.3.8"
 KERNEL_STAMP="$VENV/.kernel-test-requirements"

@@ -1,7 +1,7 @@
 # Pre-training on real, different rooms: ../shared/data/scannet-rooms/train (README there: 10 scans of rooms 1-5,
 # 50k points each), the tiny backbone of pretrain-pointcsp-v1m1-0-tiny.py with half-size views (CPU budget of the
-# #22 study: 3000-point global and 1000-point local views). Each batch is one CSP sequence of 4 distinct scans
-# (several rooms), so the SSM state carries one real room into the next. The val rooms (6-8) are never seen: the
+# real-rooms study, tools/studies/rooms.py: 3000-point global and 1000-point local views). Each batch is one CSP
+# sequence of 4 distinct scans (several rooms), so the SSM state carries one real room into the next. The val rooms (6-8) are never seen: the
 # cross-room probes (tools/studies/linear_probe.py --data-root) fit on train and score on val.
 _base_ = ["pretrain-pointcsp-v1m1-0-tiny.py"]
 

@@ -1,4 +1,4 @@
-# SPD plug-and-play on real rooms (#22, the paper's "CamPoint + SPD" row): the sparse-conv U-Net of
+# SPD plug-and-play on real rooms (the real-rooms study, the paper's "CamPoint + SPD" row): the sparse-conv U-Net of
 # models/sparse_unet.py, trained from scratch on ../shared/data/scannet-rooms with SPD (its teacher is the EMA of the
 # student; the U-Net has no sequence, so no cross-sample reading), the rest as semseg-pointcsp-v1m1-0-rooms.py.
 _base_ = ["semseg-pointcsp-v1m1-0-rooms.py"]

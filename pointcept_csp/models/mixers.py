@@ -68,8 +68,8 @@ class GatedDeltaNetMixer(SequenceMixer):
         long_memory_fraction (float, Optional): share of the heads with long memory (at least one). Default: 0.25.
         output_init (str, Optional): "unit": the output gate `g_proj` and `o_proj` drawn with std 1 / sqrt(fan_in),
             so the branch starts at about the scale of the residual stream; "transformer": std 0.02 like every other
-            linear (at widths 16-64 that leaves the branch at 0.3-1.5% of the stream, measured with
-            tools/csp_reach.py). Default: `"unit"`.
+            linear (at widths 16-64 that leaves the branch a small fraction of the stream: docs/design.md, measured
+            with tools/csp_reach.py). Default: `"unit"`.
     """
 
     def __init__(

@@ -23,7 +23,7 @@ def has_package(backend: str) -> bool:
 
 def triton_interpreted() -> bool:
     """`TRITON_INTERPRET=1`: Triton runs kernels in its interpreter, on CPU tensors (slow; how CI tests fla's
-    kernels without a GPU, see tests/triton_interpreter.py)."""
+    kernels without a GPU, see tests/helpers/triton_interpreter.py)."""
     return os.environ.get("TRITON_INTERPRET") == "1"
 
 

@@ -18,7 +18,7 @@ S_C = M S_0 + B (M = e^{G_C} I - K_decay^T W, B = K_decay^T U~); the only sequen
 chunks, S_0 of chunk c+1 = M_c S_0 of chunk c + B_c, one fused update per chunk in forward and in backward
 (`_StatePass`). Chunks never straddle a sequence start (see `layout.ChunkLayout`); the state is reset (to zero or the
 sequence's initial state) when a chunk starts a sequence. Chunks are processed in blocks so the working set stays in
-cache. CHUNK_SIZE 32 measured faster than 64 for a CPU training step once the state pass was fused (2.20 vs 2.42 s,
+cache. CHUNK_SIZE 32 beat 64 for a CPU training step once the state pass was fused (docs/benchmarks.md,
 tools/bench/profile_step.py).
 """
 

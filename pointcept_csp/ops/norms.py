@@ -2,10 +2,9 @@
 
 Written with autograd it is 4 passes over full-size `[T, H, K]` tensors in forward and about as many in backward, each
 leaving a full-size temporary; at 64k tokens those no longer fit in cache, and these per-head element-wise passes grew
-fastest with the batch in a training step (11-27x for 8x the tokens; docs/benchmarks.md, second round). Here the
-backward's temporaries are one tile (`TILE_TOKENS`) each: 0.61-0.82x the time of the autograd formula at 8k-64k
-tokens (tools/bench/bench_cpu_paths.py).
-The same treatment of the output's RMSNorm(o) * SiLU(gate) measured no faster inside the mixer, so it stays plain.
+fastest with the batch in a training step. Here the backward's temporaries are one tile (`TILE_TOKENS`) each, which
+is faster than the autograd formula from 8k to 64k tokens (docs/benchmarks.md, tools/bench/bench_cpu_paths.py).
+The same treatment of the output's RMSNorm(o) * SiLU(gate) was no faster inside the mixer, so it stays plain.
 `l2_normalize_reference` is the autograd formula, the ground truth of the tests.
 """
 

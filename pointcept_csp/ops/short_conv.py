@@ -20,8 +20,8 @@ class _CausalDepthwise(torch.autograd.Function):
     """y_t = sum_{lag<W} w[:, W-1-lag] * x_{t-lag} over rows `x [T, D]`, zeros before t = 0: W shifted multiply-adds in
     the tokens' own row-major layout, reading x where it lies (a column slice of the fused projections). `F.conv1d`
     needs channels-first copies in and out, and its transposed result made every later elementwise op and reduction
-    over a head's channels stride through memory (1.5-2.4x slower for conv + SiLU + L2 norm, forward and backward;
-    tools/bench/bench_cpu_paths.py)."""
+    over a head's channels stride through memory (slower for conv + SiLU + L2 norm, forward and backward:
+    docs/benchmarks.md, tools/bench/bench_cpu_paths.py)."""
 
     @staticmethod
     def forward(ctx, x, weight):

@@ -13,8 +13,8 @@ import torch
 
 COORD_BITS = 16  # per axis; the sample index takes the bits above 3 * COORD_BITS
 QUERY_CHUNK = 16384  # radius_nearest's queries per pass (bounds its [queries, 27, points per cell] candidates)
-# the native conv's output rows per tile: at 64k points x 32 channels, tiles of 8k made a conv's forward+backward
-# 1.4-2.1x faster (gathers and scatter-adds in cache), and no slower at 8k points (tools/bench/bench_cpu_paths.py)
+# the native conv's output rows per tile: tiles keep a conv's gathers and scatter-adds in cache (faster at 64k points,
+# equal at 8k: docs/benchmarks.md, measured by tools/bench/bench_cpu_paths.py)
 TILE_ROWS = 8192
 
 

@@ -5,13 +5,13 @@ Three policies, `cpu_allocator` in a config (CSPTrainer applies it) or `POINTCEP
 
 - "keep" (default): `MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=<large>` set at run time. Freed buffers stay in the
   process and are reused, so a step does not page-fault its working set back in. By default glibc serves buffers
-  above its mmap threshold with fresh mappings and unmaps them on free: measured on a 4-scene backbone step, 27.1 s
-  with the default and 19.4 s without the churn; the real PTv3 loses 40% of its step to it (docs/benchmarks.md).
-  The cost: everything lives on one heap, and with many buffer sizes it fragments.
+  above its mmap threshold with fresh mappings and unmaps them on free, and a training step pays for the page faults
+  (for the real PTv3 too: docs/benchmarks.md). The cost: everything lives on one heap, and with many buffer sizes
+  it fragments.
 - "lean": a fixed mmap threshold of 128 KiB (`MALLOC_MMAP_THRESHOLD_`), which also stops glibc's dynamic threshold
   from moving buffers of up to 32 MiB onto the heap: resident memory follows the live tensors. For memory-bound
-  runs: one step of the full-width pre-training config on the two scannet-mini scans peaks at 4.6 GiB above the
-  model instead of 10.1 GiB ("keep") or 9.0 GiB ("default"), and takes 1.5-1.9x as long.
+  runs: the full-width pre-training config selects it, at about half the peak of "keep" and a longer step
+  (docs/benchmarks.md, "Memory of the paper's pre-training config").
 - "default": glibc as it is.
 
 Nothing is applied where CUDA is visible (host memory is not the bottleneck there) or outside glibc.

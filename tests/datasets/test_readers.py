@@ -1,148 +1,96 @@
-"""Standalone readers and transforms: ScanNet-layout and S3DIS-layout folders (real scans and synthetic rooms),
-GridSample train / test modes, deterministic synthetic data, clear errors for missing data."""
-
-import os
+"""pointcept_csp.datasets.readers: one cloud written in every format reads back the same; colour scales and names,
+text headers and delimiters, .pts counts, and the shift of geo-referenced coordinates."""
 
 import numpy as np
 import pytest
 import torch
+from plyfile import PlyData, PlyElement
 
-import pointcept_csp  # noqa: F401
-from pointcept_csp import host
-from pointcept_csp.datasets.synthetic import generate_room, write_rooms
-from tests.conftest import SCANNET_MINI
+from pointcept_csp.datasets.readers import PointCloudError, read_fields, read_points
+from pointcept_csp.engines.predictor import model_coordinates
 
-requires_scannet_mini = pytest.mark.skipif(
-    not os.path.isdir(SCANNET_MINI), reason=f"real sample scans not found at {SCANNET_MINI}"
+RNG = np.random.default_rng(0)
+COORD = (RNG.random((40, 3)) * 5).astype(np.float32).astype(np.float64)
+COLOR = RNG.integers(0, 256, (40, 3)).astype(np.float32)
+NORMAL = RNG.normal(size=(40, 3)).astype(np.float32)
+
+
+def write_ply(path, color_type="u1", names=("red", "green", "blue"), scale=1):
+    vertex = np.empty(40, dtype=[(c, "f4") for c in "xyz"] + [(n, color_type) for n in names])
+    for i, c in enumerate("xyz"):
+        vertex[c] = COORD[:, i]
+    for i, n in enumerate(names):
+        vertex[n] = COLOR[:, i] * scale
+    PlyData([PlyElement.describe(vertex, "vertex")]).write(str(path))
+
+
+def check(cloud, normal=True):
+    np.testing.assert_allclose(cloud["coord"], COORD, atol=1e-6)
+    np.testing.assert_allclose(cloud["color"], COLOR, atol=1e-3)
+    if normal:
+        np.testing.assert_allclose(cloud["normal"], NORMAL, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "color_type, names, scale",
+    [
+        pytest.param("u1", ("red", "green", "blue"), 1, id="8bit-red"),
+        pytest.param("u2", ("r", "g", "b"), 257, id="16bit-r"),
+        pytest.param("f4", ("red", "green", "blue"), 1 / 255, id="float-0-1"),
+    ],
 )
-SEMSEG_TRANSFORM = [
-    dict(type="CenterShift", apply_z=True),
-    dict(type="RandomRotate", angle=[-1, 1], axis="z", center=[0, 0, 0], p=0.5),
-    dict(type="RandomScale", scale=[0.9, 1.1]),
-    dict(type="RandomFlip", p=0.5),
-    dict(type="RandomJitter", sigma=0.005, clip=0.02),
-    dict(type="ElasticDistortion", distortion_params=[[0.2, 0.4], [0.8, 1.6]]),
-    dict(type="ChromaticAutoContrast", p=0.2, blend_factor=None),
-    dict(type="ChromaticTranslation", p=0.95, ratio=0.05),
-    dict(type="ChromaticJitter", p=0.95, std=0.05),
-    dict(type="GridSample", grid_size=0.05, hash_type="fnv", mode="train", return_grid_coord=True),
-    dict(type="SphereCrop", point_max=20000, mode="random"),
-    dict(type="CenterShift", apply_z=False),
-    dict(type="NormalizeColor"),
-    dict(type="ToTensor"),
-    dict(type="Collect", keys=("coord", "grid_coord", "segment"), feat_keys=("color", "normal")),
-]
+def test_ply_colour_names_and_scales(tmp_path, color_type, names, scale):
+    write_ply(tmp_path / "a.ply", color_type, names, scale)
+    check(read_points(str(tmp_path / "a.ply")), normal=False)
 
 
-@requires_scannet_mini
-def test_scannet_reader_on_real_scans():
-    ds = host.build_dataset(
-        dict(type="ScanNetDataset", split="train", data_root=SCANNET_MINI, transform=SEMSEG_TRANSFORM)
-    )
-    assert len(ds) == 1
-    np.random.seed(0)
-    sample = ds[0]
-    assert set(sample) == {"coord", "grid_coord", "segment", "feat", "offset"}
-    n = sample["coord"].shape[0]
-    assert 1000 < n <= 20000
-    assert sample["coord"].dtype == torch.float32 and sample["feat"].shape == (n, 6)
-    assert sample["grid_coord"].dtype == torch.int64 and sample["segment"].dtype == torch.int64
-    assert sample["offset"].tolist() == [n]
-    assert sample["segment"].min() >= -1 and sample["segment"].max() < 20
-    assert sample["feat"][:, :3].abs().max() <= 1.0 + 1e-6  # NormalizeColor
-    # one point per voxel after GridSample in train mode
-    assert len(torch.unique(sample["grid_coord"], dim=0)) == n
+def test_every_array_format_reads_the_same_cloud(tmp_path):
+    table = np.column_stack([COORD, COLOR, NORMAL])
+    np.save(tmp_path / "a.npy", table)
+    np.savez(tmp_path / "b.npz", coord=COORD, color=COLOR, normal=NORMAL)
+    torch.save(dict(coord=COORD, color=COLOR, normal=NORMAL), tmp_path / "c.pth")
+    (tmp_path / "d").mkdir()
+    for key, value in (("coord", COORD), ("color", COLOR), ("normal", NORMAL)):
+        np.save(tmp_path / "d" / f"{key}.npy", value)
+    np.savetxt(tmp_path / "e.csv", table, fmt="%.9g", delimiter=",", header="X,Y,Z,R,G,B,Nx,Ny,Nz", comments="")
+    np.savetxt(tmp_path / "f.txt", np.column_stack([table[:, 6:], table[:, :6]]), fmt="%.9g")
+    for name in ("a.npy", "b.npz", "c.pth", "d", "e.csv"):
+        check(read_points(str(tmp_path / name)))
+    check(read_points(str(tmp_path / "f.txt"), columns=["nx", "ny", "nz", "x", "y", "z", "red", "green", "blue"]))
 
 
-@requires_scannet_mini
-def test_grid_sample_modes_on_real_scan():
-    raw = host.build_dataset(dict(type="ScanNetDataset", split="val", data_root=SCANNET_MINI)).get_data(0)
-    n = len(raw["coord"])
-    train = host.TRANSFORMS.build(
-        dict(type="GridSample", grid_size=0.04, mode="train", return_inverse=True, return_grid_coord=True)
-    )(dict(raw))
-    # every original point maps to exactly one kept point, in its own voxel
-    assert train["inverse"].shape == (n,) and train["inverse"].max() == len(train["coord"]) - 1
-    voxel = np.floor(raw["coord"] / 0.04).astype(np.int64)
-    kept_voxel = np.floor(train["coord"] / 0.04).astype(np.int64)
-    assert (kept_voxel[train["inverse"]] == voxel).all()
-    fragments = host.TRANSFORMS.build(dict(type="GridSample", grid_size=0.04, mode="test", return_grid_coord=True))(
-        dict(raw)
-    )
-    assert len(fragments) > 1
-    covered = np.zeros(n, dtype=int)
-    for frag in fragments:
-        assert len(np.unique(frag["grid_coord"], axis=0)) == len(frag["index"])  # one point per voxel
-        np.add.at(covered, frag["index"], 1)
-    assert covered.min() >= 1  # together the fragments cover every point
-    # the first pass over the voxels visits each point at most once per cycle
-    assert covered.sum() == len(fragments) * len(fragments[0]["index"])
+def test_pts_count_line_and_skipped_columns(tmp_path):
+    rows = np.column_stack([COORD, np.full(40, 7.0), COLOR])
+    with open(tmp_path / "a.pts", "w") as f:
+        f.write("40\n")
+        np.savetxt(f, rows, fmt="%.9g")
+    check(read_points(str(tmp_path / "a.pts")), normal=False)  # x y z intensity r g b
+    cloud = read_points(str(tmp_path / "a.pts"), columns=["x", "y", "z", "_", "_", "_", "_"])
+    assert sorted(cloud) == ["coord"]
+    assert "intensity" in read_fields(str(tmp_path / "a.pts"))
 
 
-def test_synthetic_rooms_in_both_layouts_and_determinism(tmp_path):
-    write_rooms(str(tmp_path / "scannet"), "scannet", {"train": [1, 2], "val": [3]}, density=40)
-    write_rooms(str(tmp_path / "s3dis"), "s3dis", {"Area_1": [1], "Area_5": [3]}, density=40)
-    scannet = host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=str(tmp_path / "scannet")))
-    s3dis = host.build_dataset(dict(type="S3DISDataset", split=["Area_1", "Area_5"], data_root=str(tmp_path / "s3dis")))
-    assert len(scannet) == 2 and len(s3dis) == 2
-    a, b = scannet.get_data(0), s3dis.get_data(0)
-    assert np.array_equal(a["segment"], b["segment"]) and np.allclose(a["coord"], b["coord"])
-    assert s3dis.get_data_name(1) == "Area_5-room_3"
-    again = generate_room(1, density=40)
-    assert np.array_equal(again["coord"], a["coord"]) and np.array_equal(again["instance"], a["instance"])
-    assert not np.array_equal(generate_room(2, density=40)["coord"][:100], a["coord"][:100])
+def test_unreadable_files_are_named(tmp_path):
+    (tmp_path / "bad.ply").write_text("not a ply\n")
+    with pytest.raises(PointCloudError, match="bad.ply: not a readable PLY file"):
+        read_points(str(tmp_path / "bad.ply"))
+    np.save(tmp_path / "five.npy", np.zeros((4, 5)))
+    with pytest.raises(PointCloudError, match="five.npy: 5 columns; name them with --columns"):
+        read_points(str(tmp_path / "five.npy"))
+    np.save(tmp_path / "inf.npy", np.array([[0, 0, 0], [np.inf, 0, 0.0]]))
+    with pytest.raises(PointCloudError, match="inf.npy: 1 of 2 points have NaN or infinite coordinates"):
+        read_points(str(tmp_path / "inf.npy"))
+    (tmp_path / "empty_folder").mkdir()
+    with pytest.raises(PointCloudError, match="empty_folder: a Pointcept scene folder needs coord.npy"):
+        read_points(str(tmp_path / "empty_folder"))
+    np.save(tmp_path / "xy.npy", np.zeros((4, 3)))
+    with pytest.raises(PointCloudError, match=r"no coordinates: expected fields x, y, z .*found \['a', 'b', 'c'\]"):
+        read_points(str(tmp_path / "xy.npy"), columns=["a", "b", "c"])
 
 
-def test_missing_data_raises_with_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match="split folder .*nowhere.*does not exist"):
-        host.build_dataset(dict(type="ScanNetDataset", split="nowhere", data_root=str(tmp_path)))
-    (tmp_path / "train" / "scene0").mkdir(parents=True)
-    ds = host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=str(tmp_path)))
-    with pytest.raises(FileNotFoundError, match="coord.npy is missing"):
-        ds[0]
-    np.save(tmp_path / "train" / "scene0" / "coord.npy", np.zeros((0, 3), np.float32))
-    with pytest.raises(ValueError, match="scene0/coord.npy holds no points"):
-        ds[0]
-
-
-def test_rotation_keeps_distances_and_collect_builds_features():
-    rng = np.random.default_rng(0)
-    data = dict(
-        coord=rng.normal(size=(50, 3)).astype(np.float32),
-        normal=rng.normal(size=(50, 3)).astype(np.float32),
-        color=rng.uniform(0, 255, (50, 3)).astype(np.float32),
-    )
-    before = np.linalg.norm(data["coord"][:, None] - data["coord"][None], axis=-1)
-    out = host.TRANSFORMS.build(dict(type="RandomRotate", angle=[-1, 1], axis="z", p=1.0))(dict(data))
-    assert np.allclose(np.linalg.norm(out["coord"][:, None] - out["coord"][None], axis=-1), before, atol=1e-4)
-    out = host.TRANSFORMS.build(dict(type="NormalizeColor"))(out)
-    tensor = host.TRANSFORMS.build(dict(type="ToTensor"))(out)
-    collected = host.TRANSFORMS.build(dict(type="Collect", keys=("coord",), feat_keys=("color", "normal")))(tensor)
-    assert collected["feat"].shape == (50, 6) and collected["offset"].tolist() == [50]
-    with pytest.raises(KeyError, match=r"keys \['segment'\] are not in the sample"):
-        host.TRANSFORMS.build(dict(type="Collect", keys=("segment",)))(tensor)
-
-
-def test_synthetic_objects_are_deterministic_and_part_labelled():
-    from pointcept_csp.datasets.synthetic_objects import OBJECT_CLASSES, PART_NAMES, generate_object
-
-    a, b = generate_object(5), generate_object(5)
-    assert all(np.array_equal(a[k], b[k]) for k in a)
-    assert len(OBJECT_CLASSES) == 12
-    ds = host.build_dataset(dict(type="SyntheticObjectsDataset", num_objects=24, num_points=256, split="val"))
-    seen = set()
-    for i in range(len(ds)):
-        obj = ds.get_data(i)
-        cls = OBJECT_CLASSES[int(obj["category"][0])]
-        assert obj["coord"].shape == (256, 3) and np.abs(np.linalg.norm(obj["coord"], axis=1)).max() < 1.1
-        # every part id belongs to the object's own class
-        assert all(PART_NAMES[p].startswith(cls + "/") for p in np.unique(obj["segment"]))
-        seen.add(cls)
-    assert seen == set(OBJECT_CLASSES)
-
-
-def test_cache_option_raises_on_the_standalone_host(tmp_path):
-    write_rooms(str(tmp_path), "scannet", {"train": [1]}, density=20)
-    with pytest.raises(ValueError, match="cache=True is Pointcept's shared-memory cache"):
-        host.build_dataset(dict(type="ScanNetDataset", split="train", data_root=str(tmp_path), cache=True))
-    assert len(host.build_dataset(dict(type="ScanNetDataset", data_root=str(tmp_path), cache=False))) == 1
+def test_geo_referenced_coordinates_are_shifted_by_whole_kilometres():
+    coord = np.array([[512_345.678, 5_401_234.5, 310.25], [512_346.0, 5_401_235.0, 311.0]])
+    shifted = model_coordinates(coord)
+    np.testing.assert_allclose(shifted, coord - [512_000.0, 5_401_000.0, 0.0], atol=1e-4)
+    assert shifted.dtype == np.float32
+    assert (model_coordinates(COORD) == COORD.astype(np.float32)).all()  # rooms near the origin stay as they are

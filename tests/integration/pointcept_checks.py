@@ -2,7 +2,7 @@
 
     POINTCEPT_CSP_HOST=pointcept PYTHONPATH=.:$POINTCEPT_ROOT python tests/integration/pointcept_checks.py <check>
 
-Import-only stand-ins (tests/integration/pointcept_standins.py) cover Pointcept's CUDA-only extensions and optional
+Import-only stand-ins (tests/helpers/pointcept_standins.py) cover Pointcept's CUDA-only extensions and optional
 services; every object used here is Pointcept's own or ours. Each check prints "OK <check>" on success.
 """
 
@@ -16,7 +16,7 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from tests.integration.pointcept_standins import STUBBED, install  # noqa: E402
+from tests.helpers.pointcept_standins import STUBBED, install  # noqa: E402
 
 install()
 
@@ -92,7 +92,7 @@ def check_config_types():
     from pointcept.utils.scheduler import SCHEDULERS
 
     from pointcept_csp.utils.optim import OPTIMIZERS
-    from tests.config_types import config_paths, unresolved
+    from tests.helpers.config_types import config_paths, unresolved
 
     registries = dict(
         MODELS=MODELS,
@@ -192,7 +192,7 @@ def check_config_stages():
     from pointcept.engines.train import TRAINERS
     from pointcept.utils.config import Config
 
-    from tests.config_types import config_paths
+    from tests.helpers.config_types import config_paths
 
     ran, left_out = [], []
     for path in config_paths():
@@ -441,7 +441,7 @@ def check_prepared_data():
     from pointcept.engines.defaults import default_config_parser, default_setup
     from pointcept.engines.train import TRAINERS
 
-    from tests.tools import scan_exports
+    from tests.helpers import scan_exports
     from tools.prepare_data import main as prepare_data
 
     if not os.path.isdir(scan_exports.ROOMS):
@@ -466,7 +466,7 @@ def check_data_efficient():
     the listed points, kept through RandomDropout and GridSample, only the listed scenes; and the standalone host's
     reader gives the same labels and scenes."""
     from pointcept_csp.standalone.datasets import ScanNetDataset as StandaloneScanNet
-    from tests.datasets import limited_labels
+    from tests.helpers import limited_labels
 
     with tempfile.TemporaryDirectory() as tmp:
         data_root, la_file, lr_file = limited_labels.write_task_data(tmp)

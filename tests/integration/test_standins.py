@@ -4,12 +4,12 @@ a package that is really there (an installed `regex` once got a stub for its own
 import subprocess
 import sys
 
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 PROBE = """
 import sys
 sys.path.insert(0, {tmp!r})
-from tests.integration.pointcept_standins import install
+from tests.helpers.pointcept_standins import install
 install()
 import tqdm                     # our fake, but really installed, tqdm
 try:

@@ -6,19 +6,8 @@ import torch
 
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
-from tests._utils import assert_close, relative_error, requires_cuda
-
-
-def scene(n, seed, extent=3.0, grid_size=0.1):
-    g = torch.Generator().manual_seed(seed)
-    coord = torch.rand(n, 3, generator=g) * extent
-    return dict(coord=coord, feat=torch.randn(n, 6, generator=g), grid_coord=(coord / grid_size).floor().long())
-
-
-def pack(*scenes):
-    out = {k: torch.cat([s[k] for s in scenes]) for k in ("coord", "feat", "grid_coord")}
-    out["offset"] = torch.tensor([len(s["coord"]) for s in scenes]).cumsum(0)
-    return out
+from tests.helpers.common import assert_close, relative_error, requires_cuda
+from tests.helpers.inputs import pack, scene
 
 
 def build(**kw):

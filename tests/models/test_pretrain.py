@@ -15,8 +15,7 @@ from pointcept_csp import host
 from pointcept_csp.datasets.synthetic import generate_room
 from pointcept_csp.models.pointcsp_v1m1_base import View, point_features
 from pointcept_csp.models.serialization import offset_to_batch
-from tests._utils import assert_close, run_tool
-from tests.conftest import SCANNET_MINI
+from tests.helpers.common import SCANNET_MINI, assert_close, run_tool
 
 BACKBONE = dict(type="PointCSP-SSM-v1m1-test", in_channels=6, grid_size=0.1)
 MODEL = dict(

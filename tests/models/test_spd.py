@@ -10,7 +10,7 @@ from pointcept_csp import host
 from pointcept_csp.models.losses import spd_loss
 from pointcept_csp.models.spd import backbone_features
 from pointcept_csp.models.weights import load_backbone
-from tests._utils import assert_close
+from tests.helpers.common import assert_close
 
 OURS = dict(type="PointCSP-SSM-v1m1-test", in_channels=6)
 NATIVE_UNET = dict(type="SpUNet-native-v1m1-test", in_channels=6)

@@ -1,7 +1,7 @@
 """flash-linear-attention's kernels behind `backend="fla"` against the float64 token loops and the chunked PyTorch
-path, on every CI run: on CPU tensors under Triton's interpreter (tests/triton_interpreter.py), on CUDA where a GPU
-exists. Outputs, final states and every gradient; one CSP sequence and per-sample resets with partial chunks and
-initial states; both mixers, a tiny backbone in both modes, the SPD student/teacher pair and bf16 autocast."""
+path, on every CI run: on CPU tensors under Triton's interpreter (tests/helpers/triton_interpreter.py), on CUDA
+where a GPU exists. Outputs, final states and every gradient; one CSP sequence and per-sample resets with partial
+chunks and initial states; both mixers, a tiny backbone in both modes, the SPD student/teacher pair, bf16 autocast."""
 
 import pytest
 import torch
@@ -11,10 +11,9 @@ from pointcept_csp import host
 from pointcept_csp.models.mixers import GatedDeltaNetMixer, Mamba2Mixer
 from pointcept_csp.ops import gated_delta_rule, gated_delta_rule_reference, ssd, ssd_reference
 from pointcept_csp.ops.backend import fla_training_blocker
-from tests import triton_interpreter
-from tests._utils import relative_error
-from tests.models.test_backbone import pack, scene
-from tests.ops.test_sequence_ops import GDR_GRADS, SSD_GRADS, cu, gdr_inputs, run_gdr, run_ssd, ssd_inputs
+from tests.helpers import triton_interpreter
+from tests.helpers.common import check_relative
+from tests.helpers.inputs import GDR_GRADS, SSD_GRADS, cu, gdr_inputs, pack, run_gdr, run_ssd, scene, ssd_inputs
 
 pytestmark = [
     pytest.mark.fla,
@@ -33,13 +32,6 @@ BACKWARD_BLOCKED = fla_training_blocker(torch.empty(0, device=DEVICE))
 def skip_backward_if_blocked():
     if BACKWARD_BLOCKED is not None:
         pytest.skip(f"forward checked; gradients not: {BACKWARD_BLOCKED}")
-
-
-def check_relative(name, actual, expected, tol):
-    assert actual is not None, f"{name}: no gradient"
-    assert actual.shape == expected.shape, f"{name}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
-    err = relative_error(actual, expected)
-    assert err < tol, f"{name}: relative error {err:.2e} >= {tol:.0e}"
 
 
 def check_against_float64(run, op, reference, inputs, names, **kw):
@@ -129,6 +121,7 @@ def build_backbone(backend, **kw):
     )
 
 
+@pytest.mark.slow(fast="tests/ops/test_fla_kernels.py::test_mixers_fla_match_torch")
 @pytest.mark.parametrize("mode", ["csp", "independent"])
 def test_tiny_backbone_fla_matches_torch(mode):
     ours, theirs = twin_modules(build_backbone, cross_sample=mode == "csp")
@@ -140,6 +133,7 @@ def test_tiny_backbone_fla_matches_torch(mode):
     check_modules_agree(ours, theirs, run)
 
 
+@pytest.mark.slow(fast="tests/ops/test_fla_kernels.py::test_mixers_fla_match_torch")
 def test_spd_student_and_teacher_fla_match_torch():
     """The SPD pair: the teacher reads the batch as one sequence, the student each scene alone; loss and gradients."""
 

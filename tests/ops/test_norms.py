@@ -6,7 +6,7 @@ import torch
 
 from pointcept_csp.ops import norms
 from pointcept_csp.ops.norms import l2_normalize, l2_normalize_reference
-from tests._utils import assert_close
+from tests.helpers.common import assert_close
 
 
 @pytest.fixture(params=[3, 4096], ids=["tiles-of-3", "one-tile"])

@@ -5,7 +5,7 @@ import torch
 
 from pointcept_csp.models.serialization import encode, sort_order
 from pointcept_csp.ops.permute import permute_rows
-from tests._utils import assert_close
+from tests.helpers.common import assert_close
 
 
 def test_permute_rows_equals_advanced_indexing_with_gradients():

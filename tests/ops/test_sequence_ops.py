@@ -5,7 +5,6 @@ import functools
 
 import pytest
 import torch
-import torch.nn.functional as F
 
 from pointcept_csp.ops import (
     chunked_recurrence,
@@ -18,7 +17,8 @@ from pointcept_csp.ops import (
 )
 from pointcept_csp.ops.gated_delta import chunk as gated_delta_chunk
 from pointcept_csp.ops.ssd import chunk as ssd_chunk
-from tests._utils import assert_close, relative_error, requires_cuda
+from tests.helpers.common import assert_close, relative_error, requires_cuda
+from tests.helpers.inputs import GDR_GRADS, SSD_GRADS, cu, gdr_inputs, run_gdr, run_ssd, ssd_inputs
 
 # ragged batches: a length-1 sample, boundaries exactly on chunk edges (64, 128), odd lengths
 LENGTHS = [
@@ -26,45 +26,6 @@ LENGTHS = [
     pytest.param([130], id="L130"),
     pytest.param([64, 128, 3], id="L64-128-3"),
 ]
-
-
-GDR_GRADS = ["dq", "dk", "dv", "dg", "dbeta", "dh0"]
-SSD_GRADS = ["dx", "ddt", "dA", "dB", "dC", "dD", "dh0"]
-
-
-def cu(lengths, device="cpu"):
-    return F.pad(torch.tensor(lengths, device=device).cumsum(0), (1, 0))
-
-
-def gdr_inputs(T, H=2, K=8, V=6, n_seq=1, dtype=torch.float64, device="cpu"):
-    kw = dict(dtype=dtype, device=device)
-    q, k = (F.normalize(torch.randn(1, T, H, K, **kw), dim=-1) for _ in range(2))
-    v, g, beta = torch.randn(1, T, H, V, **kw), F.logsigmoid(torch.randn(1, T, H, **kw)), torch.rand(1, T, H, **kw)
-    init = torch.randn(n_seq, H, K, V, **kw)
-    return [x.requires_grad_() for x in (q, k, v, g, beta, init)]
-
-
-def ssd_inputs(T, H=4, P=3, G=2, N=5, n_seq=1, dtype=torch.float64, device="cpu"):
-    kw = dict(dtype=dtype, device=device)
-    x, dt = torch.randn(1, T, H, P, **kw), F.softplus(torch.randn(1, T, H, **kw))
-    A, B, C, D = (
-        -torch.rand(H, **kw) - 0.1,
-        torch.randn(1, T, G, N, **kw),
-        torch.randn(1, T, G, N, **kw),
-        torch.randn(H, **kw),
-    )
-    init = torch.randn(n_seq, H, P, N, **kw)
-    return [t.requires_grad_() for t in (x, dt, A, B, C, D, init)]
-
-
-def run_gdr(fn, inputs, **kw):
-    q, k, v, g, beta, init = inputs
-    return fn(q, k, v, g, beta, initial_state=init, output_final_state=True, **kw)
-
-
-def run_ssd(fn, inputs, **kw):
-    x, dt, A, B, C, D, init = inputs
-    return fn(x, dt, A, B, C, D=D, initial_state=init, output_final_state=True, **kw)
 
 
 def check_against_reference(run, fn, ref, inputs, names, atol, **kw):

@@ -15,19 +15,10 @@ from pointcept_csp.ops.sparse import (
     submanifold_conv_reference,
 )
 from pointcept_csp.ops.sparse_spconv import has_spconv, submanifold_conv_spconv
-from tests._utils import assert_close, requires_cuda
+from tests.helpers.common import assert_close, requires_cuda
+from tests.helpers.inputs import random_cells
 
 requires_spconv = pytest.mark.skipif(not has_spconv(), reason="spconv is not installed (pip install -e .[cu120])")
-
-
-def random_cells(n_per_sample, extent=6, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    grids, batches = [], []
-    for b, n in enumerate(n_per_sample):
-        cells = torch.randperm(extent**3, generator=g)[:n]
-        grids.append(torch.stack([cells // extent**2, cells // extent % extent, cells % extent], 1) - 2)
-        batches.append(torch.full((n,), b))
-    return torch.cat(grids), torch.cat(batches)
 
 
 @pytest.mark.parametrize("tile_rows", [None, 7, 1], ids=["one-tile", "tiles-of-7", "tiles-of-1"])

@@ -10,10 +10,8 @@ from pointcept_csp import host
 from pointcept_csp.models.sparse_conv import SubMConv3d
 from pointcept_csp.ops.sparse import SparseGrid
 from pointcept_csp.ops.sparse_spconv import CPU_SWITCH, has_spconv
-from tests._utils import assert_close
-from tests.models.test_backbone import pack, scene
-from tests.ops.test_fla_kernels import check_relative
-from tests.ops.test_sparse import random_cells
+from tests.helpers.common import assert_close, check_relative
+from tests.helpers.inputs import pack, random_cells, scene
 
 pytestmark = pytest.mark.skipif(not has_spconv(), reason="spconv is not installed (sh tools/test.sh installs it)")
 

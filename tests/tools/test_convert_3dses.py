@@ -5,7 +5,7 @@ import json
 import numpy as np
 from plyfile import PlyData, PlyElement
 
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 
 def test_ply_and_text_scans_become_scene_folders(tmp_path):

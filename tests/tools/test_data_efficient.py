@@ -9,7 +9,7 @@ import torch
 
 from pointcept_csp.datasets.synthetic import write_rooms
 from pointcept_csp.utils.data_efficient import read_lr_file, room_of
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 
 @pytest.fixture()

@@ -4,7 +4,7 @@ import math
 import os
 import re
 
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 
 def test_quick_demo_produces_a_report(tmp_path):

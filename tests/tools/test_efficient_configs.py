@@ -11,7 +11,7 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.datasets.synthetic import write_rooms
 from pointcept_csp.utils.data_efficient import draw_labelled_points, write_la_file, write_lr_file
-from tests._utils import ROOT, run_tool
+from tests.helpers.common import ROOT, run_tool
 
 POINTCEPT_CONFIGS = os.path.join(os.path.dirname(ROOT), "shared", "pointcept", "configs", "scannet")
 ROOMS = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms")

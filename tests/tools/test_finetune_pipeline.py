@@ -11,7 +11,7 @@ import torch
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.datasets.synthetic import write_rooms
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 TINY = "configs/s3dis/pointcsp-tiny.py"
 PRETRAIN_TINY = "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py"

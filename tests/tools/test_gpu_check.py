@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from tests._utils import ROOT, run_tool
+from tests.helpers.common import ROOT, run_tool
 from tools import gpu_check
 
 

@@ -9,15 +9,20 @@ import pytest
 
 from pointcept_csp import host
 from pointcept_csp.datasets.synthetic_objects import write_objects
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 SHAPENET_CATEGORIES = ["Airplane", "Bag", "Cap", "Car", "Chair", "Earphone", "Guitar", "Knife", "Lamp", "Laptop",
                        "Motorbike", "Mug", "Pistol", "Rocket", "Skateboard", "Table"]  # fmt: skip
+SLOW = pytest.mark.slow(fast="tests/tools/test_object_configs.py::test_object_config_trains_and_tests[scanobjectnn]")
 CASES = [
     pytest.param("configs/scanobjectnn/cls-pointcsp-v1m1-0-spd-ft.py", "scanobjectnn", "allAcc", id="scanobjectnn"),
-    pytest.param("configs/modelnet40/cls-pointcsp-v1m1-0-spd-ft.py", "modelnet", "allAcc", id="modelnet40"),
+    pytest.param("configs/modelnet40/cls-pointcsp-v1m1-0-spd-ft.py", "modelnet", "allAcc", id="modelnet40", marks=SLOW),
     pytest.param(
-        "configs/shapenetpart/partseg-pointcsp-v1m1-0-spd-ft.py", "shapenetpart", "ins_mIoU", id="shapenetpart"
+        "configs/shapenetpart/partseg-pointcsp-v1m1-0-spd-ft.py",
+        "shapenetpart",
+        "ins_mIoU",
+        id="shapenetpart",
+        marks=SLOW,
     ),
 ]
 

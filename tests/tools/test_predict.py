@@ -12,8 +12,7 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.datasets.readers import PointCloudError, read_points
 from pointcept_csp.utils.checkpoint import atomic_save
-from tests._utils import ROOT
-from tests.conftest import SCANNET_MINI
+from tests.helpers.common import ROOT, SCANNET_MINI
 from tools import predict
 
 CONFIG = os.path.join(ROOT, "tests", "fixtures", "configs", "scannet_semseg_tiny.py")
@@ -74,6 +73,7 @@ def write_formats(folder: str) -> list[str]:
     return list(paths.values())
 
 
+@pytest.mark.slow(fast="tests/tools/test_predict.py::test_classification_topk_agrees_with_the_tester")
 @needs_scan
 def test_predictions_equal_the_testers_after_each_format(tmp_path, weight):
     expected = predictions_of_the_tester(weight, str(tmp_path / "tester"))

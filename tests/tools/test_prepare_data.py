@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from pointcept_csp.datasets.prepare import voxel_downsample
-from tests._utils import run_tool
-from tests.tools import scan_exports
+from tests.helpers import scan_exports
+from tests.helpers.common import run_tool
 
 pytestmark = pytest.mark.skipif(
     not os.path.isdir(scan_exports.ROOMS), reason=f"real sample rooms not found at {scan_exports.ROOMS}"
@@ -59,6 +59,7 @@ def test_round_trip_equals_the_sources(prepared):
     assert meta["histogram"]["train"]["-1"] > 0 and meta["eval_classes"]
 
 
+@pytest.mark.slow(fast="tests/integration/test_pointcept.py::test_against_pointcept[prepared_data]")
 def test_written_configs_train_and_predict_runs(prepared):
     root, out, _, _ = prepared
     pre, ft = str(root / "pre"), str(root / "ft")

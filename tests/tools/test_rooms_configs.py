@@ -6,12 +6,13 @@ import os
 
 import pytest
 
-from tests._utils import ROOT, run_tool
+from tests.helpers.common import ROOT, run_tool
 
 ROOMS = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-rooms")
 pytestmark = pytest.mark.skipif(not os.path.isdir(ROOMS), reason=f"real sample rooms not found at {ROOMS}")
 
 
+@pytest.mark.slow(fast="tests/tools/test_efficient_configs.py::test_rooms_config_trains_on_its_task_file")
 def test_pretrain_then_plain_and_spd_finetune_on_real_rooms(tmp_path):
     short = ["epoch=1", "eval_epoch=1", "num_worker=0"]
     pre = str(tmp_path / "pre")
@@ -38,7 +39,7 @@ def test_pretrain_then_plain_and_spd_finetune_on_real_rooms(tmp_path):
         log = open(os.path.join(save, "train.log")).read()
         assert ("loss_spd" in log) == (not name.endswith("plain")), name
         assert "Val result: mIoU" in log and os.path.isfile(os.path.join(save, "model", "model_last.pth"))
-        # the per-class lines cover all 20 classes; the mean is over the 10 shared ones (tests/test_metrics.py)
+        # the per-class lines cover all 20 classes; the mean is over the 10 shared ones (tests/utils/test_metrics.py)
         assert log.count("Result: iou/accuracy") == 20
 
 

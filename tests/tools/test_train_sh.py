@@ -8,7 +8,7 @@ import subprocess
 import torch
 
 from pointcept_csp.datasets.synthetic import write_rooms
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 
 def test_train_sh_experiment_folder_and_resume(tmp_path):

@@ -12,7 +12,7 @@ import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.engines.predictor import normal_orientation
 from pointcept_csp.utils.normals import estimate_normals
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 
 def angle_degrees(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -12,7 +12,7 @@ import torch
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.utils.voting import load_test_sample, vote
-from tests._utils import ROOT, assert_close
+from tests.helpers.common import ROOT, assert_close
 
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
 

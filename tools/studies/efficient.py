@@ -1,4 +1,4 @@
-"""The data-efficient study (#29): CSP pre-training, SPD and random init when labels are few, on real rooms
+"""The data-efficient study: CSP pre-training, SPD and random init when labels are few, on real rooms
 (../shared/data/scannet-rooms, train = rooms 1-5, val = rooms 6-8), in the protocol of ScanNet's data-efficient
 benchmark (pointcept_csp/utils/data_efficient.py). Pre-training always sees all 10 train scans without labels (the
 pre-trainings are rooms.py's, cached under the same names); fine-tuning sees few labels:
@@ -162,7 +162,7 @@ class EfficientStudy(rooms.Study):
             self.regime("la20", seed, peer=True)
 
     def all(self, seeds: list[int]) -> None:
-        """Every label: the commands of rooms.py's ablation (#22), so these rows repeat its runs here."""
+        """Every label: the commands of rooms.py's ablation, so these rows repeat its runs here."""
         for seed in seeds:
             self.regime("all", seed, peer=True)
 

@@ -1,4 +1,4 @@
-"""The paper's claims on real, different rooms (#22): ../shared/data/scannet-rooms, train = rooms 1-5, val = rooms
+"""The paper's claims on real, different rooms: ../shared/data/scannet-rooms, train = rooms 1-5, val = rooms
 6-8, the CPU-sized configs configs/scannet/*-rooms*.py. Three stages, each a list of runs cached by name under --exp
 (a finished run is never redone, so an interrupted study resumes where it stopped; run names do not hold the step
 count, so another --steps needs another --exp, into which finished pre-trainings can be linked); runs go in the

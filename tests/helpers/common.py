@@ -1,7 +1,8 @@
-"""Shared test helpers: named closeness checks, subprocess runs of the tools, CUDA markers."""
+"""Shared test helpers: paths, named closeness checks, subprocess runs of the tools, CUDA markers."""
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -9,7 +10,9 @@ import sys
 import pytest
 import torch
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")  # the real scans (its README), never copied here
+SCANNET_MINI = os.path.join(SHARED_DATA, "scannet-mini")
 
 
 def requires_cuda(test):
@@ -51,3 +54,25 @@ def run_tool(
             f"{' '.join(args)} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
         )
     return proc
+
+
+def check_relative(name: str, actual: torch.Tensor | None, expected: torch.Tensor, tol: float) -> None:
+    """The relative error of `actual` (a GPU kernel's output or gradient) against `expected` is below `tol`."""
+    assert actual is not None, f"{name}: no gradient"
+    assert actual.shape == expected.shape, f"{name}: shape {tuple(actual.shape)} != {tuple(expected.shape)}"
+    err = relative_error(actual, expected)
+    assert err < tol, f"{name}: relative error {err:.2e} >= {tol:.0e}"
+
+
+def missing_fast_counterpart(nodeid: str, fast) -> str | None:
+    """Why a `slow` test's `fast=` does not name another test that exists (None when it does): `fast` is a node id,
+    "tests/<file>.py::<test>" with an optional "[parameter]", whose test function is defined in that file."""
+    if not isinstance(fast, str) or "::" not in fast:
+        return f"{nodeid}: mark it @pytest.mark.slow(fast='tests/<file>.py::<test>'), got fast={fast!r}"
+    path, name = fast.split("::", 1)
+    if fast == nodeid or not os.path.isfile(os.path.join(ROOT, path)):
+        return f"{nodeid}: fast={fast!r} must name another test file's or this file's other test"
+    defined = {node.name for node in ast.parse(open(os.path.join(ROOT, path)).read()).body if hasattr(node, "name")}
+    if name.split("[", 1)[0] not in defined:
+        return f"{nodeid}: fast={fast!r}: no test {name.split('[', 1)[0]} in {path}"
+    return None

@@ -8,7 +8,7 @@ import shlex
 
 import pytest
 
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 from tools.studies import efficient, efficient_report, rooms
 
 ROOMS = os.path.join(os.path.dirname(efficient.ROOT), "shared", "data", "scannet-rooms")

@@ -13,7 +13,7 @@ from pointcept_csp import host
 from pointcept_csp.engines.trainer import CSPTrainer
 from pointcept_csp.models.ema import ema_update_
 from pointcept_csp.standalone.config import Config
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 
 class StepHarness:

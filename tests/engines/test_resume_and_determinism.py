@@ -4,10 +4,11 @@ teacher, centre and losses as an uninterrupted run; the same seed gives the same
 import os
 import re
 
+import pytest
 import torch
 
 from pointcept_csp.datasets.synthetic import write_rooms
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 CFG = "tests/fixtures/configs/demo_pretrain_resume.py"
 
@@ -33,6 +34,7 @@ def losses(save):
         return [float(v) for v in re.findall(r"Train: .*? loss: ([0-9.]+)", f.read())]
 
 
+@pytest.mark.slow(fast="tests/standalone/test_engine.py::test_crash_then_resume_matches_uninterrupted_run")
 def test_crash_and_resume_equals_uninterrupted_run(tmp_path):
     root = str(tmp_path / "rooms")
     write_rooms(root, "scannet", {"train": [1, 2, 3, 4]}, density=40)

@@ -8,14 +8,9 @@ import os
 
 import numpy as np
 
-ROOMS = os.path.join(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    "..",
-    "shared",
-    "data",
-    "scannet-rooms",
-)
-ROOMS = os.path.normpath(ROOMS)
+from tests.helpers.common import SHARED_DATA
+
+ROOMS = os.path.join(SHARED_DATA, "scannet-rooms")
 LAS_SHIFT = np.array([500000.0, 4000000.0, 0.0])
 COLUMNS = ["x", "y", "z", "red", "green", "blue", "classification"]
 SOURCES = {"train/a.ply": "scene0001_00", "train/b.las": "scene0002_00", "val/c.txt": "scene0003_00"}

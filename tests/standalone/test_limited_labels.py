@@ -8,7 +8,7 @@ import torch
 import pointcept_csp  # noqa: F401
 from pointcept_csp import host
 from pointcept_csp.utils.data_efficient import write_la_file, write_lr_file
-from tests.datasets import limited_labels
+from tests.helpers import limited_labels
 
 pytestmark = pytest.mark.skipif(host.NAME != "standalone", reason="the standalone host's dataset")
 

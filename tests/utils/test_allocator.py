@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests._utils import ROOT
+from tests.helpers.common import ROOT
 
 PROBE = """
 import torch

@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from pointcept_csp import host
-from tests.models.test_backbone import scene
+from tests.helpers.inputs import scene
 from tools.studies.linear_probe import class_consistency, linear_probe, read_features, shared_classes
 
 
@@ -53,7 +53,7 @@ def test_probes_separate_classes_that_separate_and_use_shared_classes():
 
 
 def test_sparse_labels_keep_every_listed_point_through_the_voxelisation(tmp_path):
-    from tests.datasets import limited_labels
+    from tests.helpers import limited_labels
     from tools.studies.linear_probe import load_scans
 
     data_root, la_file, _ = limited_labels.write_task_data(str(tmp_path))

@@ -1,5 +1,5 @@
 """The data-efficient protocol checked through the active host's ScanNetDataset and transforms (the standalone
-host's in tests/datasets/test_limited_labels.py, Pointcept's own in tests/integration/pointcept_checks.py): labels
+host's in tests/standalone/test_limited_labels.py, Pointcept's own in tests/integration/pointcept_checks.py): labels
 survive only at the listed points, a random subsample keeps every listed point, only the listed scenes are read."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Plant one bug at a time in the GPU adapters and show that the adapter tests catch each (a mutation check; not
 part of the suite, ~4 minutes):
 
-    OMP_NUM_THREADS=1 .venv/bin/python -m tests.plant_bugs
+    OMP_NUM_THREADS=1 .venv/bin/python -m tests.helpers.plant_bugs
 
 Each mutation edits a copy of the package in a temporary folder, runs the adapter tests there (fla under Triton's
 interpreter, spconv's CPU build) and prints which tests failed; a mutation that no test catches exits non-zero.
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FLA_TESTS = "tests/ops/test_fla_kernels.py"
 SPCONV_TESTS = "tests/ops/test_spconv_cpu.py"
 GDR = "pointcept_csp/ops/gated_delta/fla.py"

@@ -6,7 +6,7 @@ import re
 
 import torch
 
-from tests._utils import run_tool
+from tests.helpers.common import run_tool
 
 TOY_CFG = "tests/fixtures/configs/toy.py"
 

@@ -9,7 +9,7 @@ import glob
 import os
 from collections.abc import Mapping
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOP_LEVEL = dict(
     model="MODELS", hooks="HOOKS", train="TRAINERS", test="TESTERS", optimizer="OPTIMIZERS", scheduler="SCHEDULERS"
 )
