@@ -31,6 +31,7 @@ if _choice != "standalone":
         from pointcept.engines.train import TRAINERS
         from pointcept.engines.train import Trainer as DefaultTrainer
         from pointcept.models.builder import MODELS, build_model
+        from pointcept.models.losses import LOSSES, build_criteria
         from pointcept.utils.config import Config
 
         NAME = "pointcept"
@@ -61,6 +62,7 @@ if NAME == "standalone":
     from .standalone import (  # noqa: F811
         DATASETS,
         HOOKS,
+        LOSSES,
         MODELS,
         TESTERS,
         TRAINERS,
@@ -69,6 +71,7 @@ if NAME == "standalone":
         Config,
         DefaultDataset,
         HookBase,
+        build_criteria,
         build_dataset,
         build_model,
         collate_fn,
@@ -99,10 +102,12 @@ __all__ = [
     "DefaultTrainer",
     "HOOKS",
     "HookBase",
+    "LOSSES",
     "MODELS",
     "TESTERS",
     "TRAINERS",
     "TRANSFORMS",
+    "build_criteria",
     "build_dataset",
     "build_model",
     "collate_fn",

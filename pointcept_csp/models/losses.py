@@ -59,9 +59,10 @@ def spd_loss(student_feat: torch.Tensor, teacher_feat: torch.Tensor, normalize: 
     return F.mse_loss(student_feat, teacher_feat)
 
 
-def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor, ignore_index: int = -1) -> torch.Tensor:
-    """Lovasz-softmax loss (Berman et al., arXiv:1705.08790), averaged over classes present in the target."""
-    valid = target != ignore_index
+def lovasz_softmax(logits: torch.Tensor, target: torch.Tensor, ignore_index: int | None = -1) -> torch.Tensor:
+    """Lovasz-softmax loss (Berman et al., arXiv:1705.08790), averaged over classes present in the target (every
+    label counts when `ignore_index` is None)."""
+    valid = target != ignore_index if ignore_index is not None else torch.ones_like(target, dtype=torch.bool)
     probs, target = F.softmax(logits[valid], dim=-1), target[valid]
     losses = []
     for c in range(probs.shape[1]):

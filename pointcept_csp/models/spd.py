@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .. import host
+from .criteria import build_criteria
 from .ema import ema_momentum, ema_update_, with_default_base
 from .geometry import GeometryConsistency
 from .losses import SPD_NORMALIZE, lovasz_softmax, spd_loss
@@ -181,7 +182,7 @@ class SPDBase(nn.Module):
 @host.MODELS.register_module("SPD-Segmentor-v1m1")
 class SPDSegmentor(SPDBase):
     """Semantic segmentation: per-point linear head (or MLP `head="mlp"`), cross-entropy (+ `lovasz_weight` *
-    Lovasz-softmax)."""
+    Lovasz-softmax), or the task losses a Pointcept-style `criteria` list names (`models.criteria`)."""
 
     def __init__(
         self,
@@ -190,10 +191,14 @@ class SPDSegmentor(SPDBase):
         head: str = "linear",
         ignore_index: int = -1,
         lovasz_weight: float = 0.0,
+        criteria: list[dict] | None = None,
         **kwargs,
     ) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.ignore_index, self.lovasz_weight = num_classes, ignore_index, lovasz_weight
+        if criteria is not None and lovasz_weight:
+            raise ValueError("give the Lovasz term either as lovasz_weight or as a LovaszLoss in criteria, not both")
+        self.criteria = None if criteria is None else build_criteria(criteria)
         self.seg_head = _head(head, self.backbone_out_channels, num_classes)
 
     def task_loss(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -201,6 +206,8 @@ class SPDSegmentor(SPDBase):
         data-efficient benchmark's 20 points per scene) make possible after a crop: L_SPD and L_geo still act."""
         if not bool((target != self.ignore_index).any()):
             return logits.sum() * 0
+        if self.criteria is not None:
+            return self.criteria(logits, target)
         loss = F.cross_entropy(logits, target, ignore_index=self.ignore_index)
         if self.lovasz_weight:
             loss = loss + self.lovasz_weight * lovasz_softmax(logits, target, self.ignore_index)
@@ -250,13 +257,22 @@ class SPDPartSegmentor(SPDSegmentor):
 
 @host.MODELS.register_module("SPD-Classifier-v1m1")
 class SPDClassifier(SPDBase):
-    """Object classification: per-sample mean + max pooling of the backbone's point features -> MLP -> cls_logits."""
+    """Object classification: per-sample mean + max pooling of the backbone's point features -> MLP -> cls_logits;
+    cross-entropy with `label_smoothing`, or the task losses a Pointcept-style `criteria` list names."""
 
     def __init__(
-        self, num_classes: int, backbone_out_channels: int | None = None, label_smoothing: float = 0.0, **kwargs
+        self,
+        num_classes: int,
+        backbone_out_channels: int | None = None,
+        label_smoothing: float = 0.0,
+        criteria: list[dict] | None = None,
+        **kwargs,
     ) -> None:
         super().__init__(backbone_out_channels=backbone_out_channels, **kwargs)
         self.num_classes, self.label_smoothing = num_classes, label_smoothing
+        if criteria is not None and label_smoothing:
+            raise ValueError("give label smoothing in criteria's CrossEntropyLoss or as label_smoothing, not both")
+        self.criteria = None if criteria is None else build_criteria(criteria)
         self.cls_head = nn.Sequential(
             nn.Linear(2 * self.backbone_out_channels, 256),
             nn.LayerNorm(256),
@@ -281,7 +297,10 @@ class SPDClassifier(SPDBase):
         if "category" in input_dict:
             category = input_dict["category"].long().view(-1)
             _check_labels(category, self.num_classes, -100)
-            task = F.cross_entropy(logits, category, label_smoothing=self.label_smoothing)
+            if self.criteria is not None:
+                task = self.criteria(logits, category)
+            else:
+                task = F.cross_entropy(logits, category, label_smoothing=self.label_smoothing)
             terms = self.regularisers(input_dict, feat, out)
             output.update(
                 loss=self.total(task, terms), loss_task=task.detach(), **{k: v.detach() for k, v in terms.items()}

@@ -6,9 +6,10 @@ dataset readers and transforms that the project's configs use (evaluators and te
 """
 
 from . import datasets, hooks, object_datasets, transforms  # noqa: F401  (register the standard components)
-from .builder import DATASETS, HOOKS, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
+from .builder import DATASETS, HOOKS, LOSSES, MODELS, TESTERS, TRAINERS, TRANSFORMS, build_dataset, build_model
 from .collate import collate_fn, point_collate_fn
 from .config import Config
+from .criteria import build_criteria
 from .datasets import DefaultDataset
 from .defaults import default_argument_parser, default_config_parser, default_setup
 from .hooks import HookBase
@@ -23,11 +24,13 @@ __all__ = [
     "DefaultDataset",
     "HOOKS",
     "HookBase",
+    "LOSSES",
     "MODELS",
     "TESTERS",
     "TRAINERS",
     "TRANSFORMS",
     "Trainer",
+    "build_criteria",
     "build_dataset",
     "build_model",
     "collate_fn",

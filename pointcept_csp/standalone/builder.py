@@ -13,6 +13,7 @@ TRANSFORMS = Registry("transforms")
 HOOKS = Registry("hooks")
 TRAINERS = Registry("trainers")
 TESTERS = Registry("testers")
+LOSSES = Registry("losses")
 
 
 def build_model(cfg: Mapping):

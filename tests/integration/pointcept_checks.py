@@ -258,7 +258,8 @@ def check_pretraining_batch():
 
 def check_spd_eval_outputs():
     """Pointcept's S3DISDataset reads synthetic S3DIS-layout rooms through the tiny S3DIS config's val transforms; the
-    SPD wrapper in eval mode returns `seg_logits` that Pointcept's metric code consumes."""
+    SPD wrapper in eval mode returns `seg_logits` that Pointcept's metric code consumes, and takes Pointcept's own
+    losses as a `criteria` list."""
     from pointcept.datasets import build_dataset, collate_fn
     from pointcept.utils.misc import intersection_and_union
 
@@ -276,6 +277,20 @@ def check_spd_eval_outputs():
         inter, union, target = intersection_and_union(pred, batch["origin_segment"].numpy(), cfg.data.num_classes, -1)
         assert out["seg_logits"].shape == (batch["coord"].shape[0], cfg.data.num_classes)
         assert union.sum() > 0 and target.sum() == (batch["origin_segment"] >= 0).sum()
+        # Pointcept's loss convention: its own CrossEntropyLoss + LovaszLoss, built from `criteria`, give the built-in
+        # cross-entropy + lovasz_weight * Lovasz-softmax
+        batch["segment"][:10] = -1
+        criteria = [
+            dict(type="CrossEntropyLoss", loss_weight=1.0, ignore_index=-1),
+            dict(type="LovaszLoss", mode="multiclass", loss_weight=0.5, ignore_index=-1),
+        ]
+        listed = host.build_model(dict(cfg.model, criteria=criteria, lovasz_weight=0.0)).eval()
+        built_in = host.build_model(dict(cfg.model, lovasz_weight=0.5)).eval()
+        assert type(listed.criteria).__module__.startswith("pointcept."), type(listed.criteria)
+        listed.load_state_dict(built_in.state_dict())
+        with torch.no_grad():
+            got, expected = listed(batch)["loss_task"], built_in(batch)["loss_task"]
+        assert torch.allclose(got, expected, atol=1e-5), (got, expected)
 
 
 def check_trainer():

@@ -1,5 +1,6 @@
 """SPD wrappers: batch-invariant student, gradient-free teacher, plain fine-tuning when SPD is off, any backbone,
-weight loading into student and teacher with a report, classification and part segmentation heads."""
+weight loading into student and teacher with a report, classification and part segmentation heads, Pointcept's
+`criteria` lists equal to the built-in task losses (or refused by name)."""
 
 import pytest
 import torch
@@ -242,3 +243,61 @@ def test_decoder_probe_freezes_exactly_the_encoder(backbone):
     for name, param in model.backbone.named_parameters():
         assert param.requires_grad == (name.split(".")[0] not in encoder), name
     assert any(n.startswith(("stem", "embedding")) for n, _ in model.backbone.named_parameters())  # the stem too
+
+
+CE = dict(type="CrossEntropyLoss", loss_weight=1.0, ignore_index=-1)
+LOVASZ = dict(type="LovaszLoss", mode="multiclass", loss_weight=0.5, ignore_index=-1)
+
+
+def task_loss_and_logits(model, batch):
+    model.eval()  # deterministic student (no drop path, curve orders)
+    with torch.no_grad():
+        out = model(batch)
+    return out["loss_task"], out["seg_logits"] if "seg_logits" in out else out["cls_logits"]
+
+
+def test_pointcepts_criteria_equal_the_built_in_task_losses():
+    batch = pack(scene(300, 0), scene(200, 1))
+    batch["segment"][:40] = -1
+    torch.manual_seed(1)
+    built_in = segmentor(OURS, lovasz_weight=0.5, spd=False)
+    listed = segmentor(OURS, criteria=[CE, LOVASZ], spd=False)
+    listed.load_state_dict(built_in.state_dict())  # the criteria add no weights to a checkpoint
+    expected, _ = task_loss_and_logits(built_in, batch)
+    got, logits = task_loss_and_logits(listed, batch)
+    assert_close("CE + 0.5 Lovasz", got, expected, atol=1e-6)
+    weighted_ce = dict(CE, weight=[1, 2, 3, 4, 5], label_smoothing=0.1, loss_weight=2.0)
+    weighted = segmentor(OURS, criteria=[weighted_ce], spd=False)
+    weighted.load_state_dict(built_in.state_dict())
+    got, logits = task_loss_and_logits(weighted, batch)
+    weight = torch.arange(1.0, 6.0)
+    reference = 2.0 * F.cross_entropy(logits, batch["segment"], weight=weight, ignore_index=-1, label_smoothing=0.1)
+    assert_close("weighted, smoothed CE", got, reference, atol=1e-6)
+
+
+def test_the_classifier_takes_criteria_like_label_smoothing():
+    batch = pack(scene(300, 0), scene(250, 1))
+    batch["category"] = torch.tensor([1, 6])
+    model = dict(type="SPD-Classifier-v1m1", backbone=dict(OURS, enc_mode=True), num_classes=7, spd=False)
+    torch.manual_seed(2)
+    built_in = host.build_model(dict(model, label_smoothing=0.2))
+    listed = host.build_model(dict(model, criteria=[dict(CE, label_smoothing=0.2)]))
+    listed.load_state_dict(built_in.state_dict())
+    assert_close("smoothed CE", task_loss_and_logits(listed, batch)[0], task_loss_and_logits(built_in, batch)[0], 1e-6)
+
+
+@pytest.mark.parametrize(
+    "options, error",
+    [
+        (dict(criteria=[CE], lovasz_weight=1.0), "either as lovasz_weight or as a LovaszLoss"),
+        (dict(criteria=[]), "non-empty list"),
+        (dict(criteria=[dict(type="FocalLoss")]), "FocalLoss"),
+        (dict(criteria=[dict(LOVASZ, per_image=True)]), "per_image"),
+        (dict(criteria=[dict(LOVASZ, mode="binary")]), "multiclass"),
+        (dict(criteria=[dict(CE, size_average=True)]), "reduction"),
+    ],
+    ids=["both", "empty", "unknown", "per-image", "binary", "deprecated"],
+)
+def test_criteria_the_standalone_host_cannot_honour_raise(options, error):
+    with pytest.raises((ValueError, KeyError), match=error):
+        segmentor(OURS, **options)
