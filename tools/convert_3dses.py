@@ -15,13 +15,10 @@ id; map them to -1 (ignored) with `--ignore-label`.
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from pointcept_csp.datasets.readers import read_fields, to_0_255  # noqa: E402
+from pointcept_csp.datasets.readers import read_fields, to_0_255
 
 
 def convert_scan(fields: dict, label_field: str, true_label_field: str | None, ignore_label: int | None) -> dict:

@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from pointcept_csp.datasets.synthetic import ROOM_CLASSES, write_rooms
+from pointcept_csp.engines.reach_report import format_reach, reach_report
+from pointcept_csp.models.reach import headline
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores
+from pointcept_csp.utils.run_graph import RunGraph
 
-from pointcept_csp.datasets.synthetic import ROOM_CLASSES, write_rooms  # noqa: E402
-from pointcept_csp.engines.reach_report import format_reach, reach_report  # noqa: E402
-from pointcept_csp.models.reach import headline  # noqa: E402
-from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
-from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PRETRAIN_CFG = "configs/demo/pretrain-pointcsp-demo.py"
 FINETUNE_CFG = "configs/demo/semseg-pointcsp-spd-demo.py"

@@ -4,14 +4,10 @@ python tools/export_backbone.py exp/scannet/pre/model/model_last.pth exp/scannet
 """
 
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pointcept_csp  # noqa: E402
-from pointcept_csp.models.weights import strip_prefix  # noqa: E402
-from pointcept_csp.utils.checkpoint import atomic_save, load_checkpoint, model_state  # noqa: E402
+import pointcept_csp
+from pointcept_csp.models.weights import strip_prefix
+from pointcept_csp.utils.checkpoint import atomic_save, load_checkpoint, model_state
 
 
 def export(src: str, dst: str) -> int:

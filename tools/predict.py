@@ -23,13 +23,11 @@ import time
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
-from pointcept_csp import host  # noqa: E402
-from pointcept_csp.datasets.palettes import palette_for  # noqa: E402
-from pointcept_csp.datasets.readers import PointCloudError, read_points  # noqa: E402
-from pointcept_csp.engines.predictor import (  # noqa: E402
+import pointcept_csp  # noqa: F401  (registers the plugin before anything is built)
+from pointcept_csp import host
+from pointcept_csp.datasets.palettes import palette_for
+from pointcept_csp.datasets.readers import PointCloudError, read_points
+from pointcept_csp.engines.predictor import (
     SceneSegmenter,
     classify,
     complete_features,
@@ -37,11 +35,11 @@ from pointcept_csp.engines.predictor import (  # noqa: E402
     normal_orientation,
     task_of,
 )
-from pointcept_csp.engines.testers import load_trained_model  # noqa: E402
-from pointcept_csp.utils.device import default_device  # noqa: E402
-from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
-from pointcept_csp.utils.normals import ORIENTATIONS  # noqa: E402
-from pointcept_csp.utils.options import parse_options  # noqa: E402
+from pointcept_csp.engines.testers import load_trained_model
+from pointcept_csp.utils.device import default_device
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores
+from pointcept_csp.utils.normals import ORIENTATIONS
+from pointcept_csp.utils.options import parse_options
 
 
 def parse_args(argv=None):

@@ -16,15 +16,13 @@ import argparse
 import glob
 import json
 import os
-import sys
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores
+from pointcept_csp.utils.run_graph import RunGraph
 
-from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
-from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 AREAS = range(1, 7)
 

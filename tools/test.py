@@ -4,14 +4,9 @@ python tools/test.py --config-file exp/s3dis/ft/config.py \
         --options save_path=exp/s3dis/ft weight=exp/s3dis/ft/model/model_best.pth
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
-from pointcept_csp import host  # noqa: E402
-from pointcept_csp.utils.allocator import keep_freed_memory  # noqa: E402
+import pointcept_csp  # noqa: F401  (registers the plugin before anything is built)
+from pointcept_csp import host
+from pointcept_csp.utils.allocator import keep_freed_memory
 
 
 def main_worker(cfg):

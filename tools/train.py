@@ -3,13 +3,8 @@
 python tools/train.py --config-file configs/demo/pretrain-pointcsp-demo.py --options save_path=exp/demo/pre
 """
 
-import os
-import sys
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import pointcept_csp  # noqa: E402, F401  (registers the plugin before anything is built)
-from pointcept_csp import host  # noqa: E402
+import pointcept_csp  # noqa: F401  (registers the plugin before anything is built)
+from pointcept_csp import host
 
 
 def main_worker(cfg):

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-
-from pointcept_csp import host  # noqa: E402
-from pointcept_csp.utils.checkpoint import model_state  # noqa: E402
-from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
+from pointcept_csp import host
+from pointcept_csp.utils.checkpoint import model_state
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores
 
 
 @torch.no_grad()

@@ -12,19 +12,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
+from pointcept_csp import host
+from pointcept_csp.datasets.synthetic import ROOM_CLASSES, generate_room
+from pointcept_csp.models.pointcsp_v1m1_base import point_features
+from pointcept_csp.models.weights import load_backbone
 
-from pointcept_csp import host  # noqa: E402
-from pointcept_csp.datasets.synthetic import ROOM_CLASSES, generate_room  # noqa: E402
-from pointcept_csp.models.pointcsp_v1m1_base import point_features  # noqa: E402
-from pointcept_csp.models.weights import load_backbone  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def scene_batch(seed: int, grid_size: float, max_points: int) -> dict:

@@ -18,20 +18,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, ROOT)
+from pointcept_csp import host
+from pointcept_csp.models.pointcsp_v1m1_base import point_features
+from pointcept_csp.models.weights import load_backbone
+from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores
+from pointcept_csp.utils.run_graph import RunGraph
 
-from pointcept_csp import host  # noqa: E402
-from pointcept_csp.models.pointcsp_v1m1_base import point_features  # noqa: E402
-from pointcept_csp.models.weights import load_backbone  # noqa: E402
-from pointcept_csp.utils.metrics import intersection_and_union, segmentation_scores  # noqa: E402
-from pointcept_csp.utils.run_graph import RunGraph  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 CONFIG = "configs/scannet/pretrain-pointcsp-v1m1-0-tiny.py"
 SCANNET_MINI = os.path.join(os.path.dirname(ROOT), "shared", "data", "scannet-mini")
