@@ -1,8 +1,8 @@
 #!/bin/sh
-# One prepared GPU check (docs/gpu.md): unpack the carried GPU packages, then run tools/gpu_check.py.
+# One prepared GPU check (docs/gpu.md): unpack the carried GPU packages, then run tools/dev/gpu_check.py.
 #   sh tools/gpu_check.sh --out "$OUT"     # on a CUDA machine (about 5 minutes on an H200)
 #   sh tools/gpu_check.sh --dry-run        # anywhere: everything it would run exists and parses
-# The packages come from tools/fetch_gpu_wheels.sh (.whl/gpu-site.tar.xz, git-ignored). Without that file the check
+# The packages come from tools/dev/fetch_gpu_wheels.sh (.whl/gpu-site.tar.xz, git-ignored). Without that file the check
 # runs with what the machine has, and its env line says which of fla / spconv are missing.
 # PYTHON picks the interpreter (default: .venv/bin/python where the README's commands made it, else python3);
 # GPU_CHECK_SITE the folder the packages unpack to.
@@ -17,8 +17,8 @@ case " $* " in
       mkdir -p "$SITE" && tar -xJf .whl/gpu-site.tar.xz -C "$SITE" || exit 1
       export PYTHONPATH="$SITE${PYTHONPATH:+:$PYTHONPATH}"
     else
-      echo "[gpu_check] no .whl/gpu-site.tar.xz (sh tools/fetch_gpu_wheels.sh makes it): fla / spconv as installed"
+      echo "[gpu_check] no .whl/gpu-site.tar.xz (sh tools/dev/fetch_gpu_wheels.sh makes it): fla / spconv as installed"
     fi
     ;;
 esac
-exec "$PY" tools/gpu_check.py "$@"
+exec "$PY" tools/dev/gpu_check.py "$@"

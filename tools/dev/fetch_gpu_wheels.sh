@@ -7,10 +7,10 @@
 # temporary site. Python 3.12, x86-64, CUDA 12.6 builds of spconv/cumm (they carry their own CUDA runtime, which a
 # CUDA 13 driver runs). mamba-ssm is not fetched: it has no binary wheel, and builds its CUDA extension on install.
 #
-#   sh tools/fetch_gpu_wheels.sh            # -> .whl/gpu-site.tar.xz
-#   sh tools/fetch_gpu_wheels.sh --no-spconv   # fla only (a few MB)
+#   sh tools/dev/fetch_gpu_wheels.sh            # -> .whl/gpu-site.tar.xz
+#   sh tools/dev/fetch_gpu_wheels.sh --no-spconv   # fla only (a few MB)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 PYVER=${PYVER:-3.12}
 PACKAGES="fla-core==0.6.0 addict==2.4.0 tensorboardX==2.6.5"
 if [ "${1:-}" != "--no-spconv" ]; then

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from tests.helpers.common import ROOT, run_tool
-from tools import gpu_check
+from tools.dev import gpu_check
 
 
 def test_dry_run_finds_every_part():
@@ -59,7 +59,7 @@ def test_real_run_without_cuda_refuses_clearly():
     if torch.cuda.is_available():
         return  # on a GPU machine the real run is tools/gpu_check.sh itself
     proc = run_tool(
-        "tools/gpu_check.py", "--only", "env", "--out", os.path.join(ROOT, "exp", "gpu_check_cpu"), check=False
+        "tools/dev/gpu_check.py", "--only", "env", "--out", os.path.join(ROOT, "exp", "gpu_check_cpu"), check=False
     )
     assert proc.returncode != 0
     assert "no CUDA device is visible" in proc.stderr
