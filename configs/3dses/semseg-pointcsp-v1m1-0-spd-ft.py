@@ -4,7 +4,7 @@
 # num_classes / names must be set to the Silver level's class list of the release you downloaded (not embedded
 # here: check it against the dataset's documentation). Evaluate on manual labels: --options data.test.label=true
 # (and data.val.label=true). Features: coordinates and colour (the scans carry no normals).
-_base_ = ["../_base_/default_runtime.py", "../_base_/model/pointcsp-ssm-base.py"]
+_base_ = ["../_base_/spd_runtime.py", "../_base_/model/pointcsp-ssm-base.py"]
 custom_imports = dict(imports=["pointcept_csp"])
 
 num_classes = 9  # set to the Silver level class count of your release
@@ -85,14 +85,4 @@ data = dict(
               )),
 )
 
-hooks = [
-    dict(type="CheckpointLoader"),
-    dict(type="SyncTeacher"),  # teacher := student after `weight=` loaded the pre-trained backbone
-    dict(type="ModelProgress"),
-    dict(type="IterationTimer", warmup_iter=2),
-    dict(type="InformationWriter"),
-    dict(type="TeacherEMA"),
-    dict(type="CSPSemSegEvaluator"),
-    dict(type="CheckpointSaver", save_freq=None),
-]
 test = dict(type="CSPSemSegTester", verbose=True)

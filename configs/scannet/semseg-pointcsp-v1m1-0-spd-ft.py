@@ -1,7 +1,7 @@
 # PointCSP SPD fine-tuning on ScanNet v2 semantic segmentation (20 classes), from a PointCSP pre-training
 # checkpoint (-w). No ScanNet number in the paper; PTv3-level (77-79 mIoU) is the reference for the family.
 #   sh tools/train.sh -c configs/scannet/semseg-pointcsp-v1m1-0-spd-ft.py -n ft -w exp/scannet/pre/model/model_last.pth
-_base_ = ["../_base_/default_runtime.py", "../_base_/model/pointcsp-ssm-base.py"]
+_base_ = ["../_base_/spd_runtime.py", "../_base_/model/pointcsp-ssm-base.py"]
 custom_imports = dict(imports=["pointcept_csp"])
 
 num_classes = 20
@@ -69,14 +69,4 @@ data = dict(
                                  for a in (0, 1 / 2, 1, 3 / 2)],
               )),
 )
-hooks = [
-    dict(type="CheckpointLoader"),
-    dict(type="SyncTeacher"),
-    dict(type="ModelProgress"),
-    dict(type="IterationTimer", warmup_iter=2),
-    dict(type="InformationWriter"),
-    dict(type="TeacherEMA"),
-    dict(type="CSPSemSegEvaluator"),
-    dict(type="CheckpointSaver", save_freq=None),
-]
 test = dict(type="CSPSemSegTester", verbose=True)

@@ -1,6 +1,6 @@
 # PointCSP SPD fine-tuning on ShapeNetPart (16 categories, 50 parts, Pointcept's ShapeNetPartDataset).
 # Paper: 86.8 instance mIoU (prev. best Point-MoDE 86.5); tested with CSPPartSegTester (ins. / cat. mIoU).
-_base_ = ["../_base_/default_runtime.py", "../_base_/model/pointcsp-ssm-object.py"]
+_base_ = ["../_base_/spd_runtime.py", "../_base_/model/pointcsp-ssm-object.py"]
 custom_imports = dict(imports=["pointcept_csp"])
 
 num_classes, num_categories = 50, 16
@@ -36,14 +36,4 @@ data = dict(
         dict(type="Collect", keys=("coord", "cls_token", "segment"), feat_keys=("coord", "normal")),
     ]),
 )
-hooks = [
-    dict(type="CheckpointLoader"),
-    dict(type="SyncTeacher"),
-    dict(type="ModelProgress"),
-    dict(type="IterationTimer", warmup_iter=2),
-    dict(type="InformationWriter"),
-    dict(type="TeacherEMA"),
-    dict(type="CSPSemSegEvaluator"),
-    dict(type="CheckpointSaver", save_freq=None),
-]
 test = dict(type="CSPPartSegTester")
