@@ -125,6 +125,16 @@ class RunGraph:
             thread.join()
         return [run for run in self.runs.values() if run.state == "failed"]
 
+    def run_or_list(self, jobs: int = 1, dry_run: bool = False) -> None:
+        """What a study driver does once its runs are declared: list them (`dry_run`) or run them, exiting with the
+        failed ones named."""
+        if dry_run:
+            self.list_runs()
+            return
+        failed = self.execute(jobs)
+        if failed:
+            raise SystemExit(f"{len(failed)} runs failed or were skipped: " + ", ".join(run.path for run in failed))
+
     def launch(self, run: Run) -> bool:
         """Runs one command to its end, its output in `run.log`; writes the done marker on success."""
         log = os.path.join(self.root, run.log)

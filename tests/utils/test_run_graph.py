@@ -64,3 +64,14 @@ def test_echo_shows_the_lines_it_picks_and_the_log_keeps_all(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Train: step 1" in out and "hidden" not in out
     assert (tmp_path / show.log).read_text().split("\n")[:2] == ["hidden", "Train: step 1"]
+
+
+def test_a_driver_lists_its_runs_or_exits_naming_the_failed_ones(tmp_path, capsys):
+    graph = RunGraph(str(tmp_path))
+    graph.add("fine", ["-c", "pass"])
+    graph.add("broken", ["-c", "raise SystemExit(3)"])
+    graph.run_or_list(dry_run=True)
+    assert "to run  broken" in capsys.readouterr().out and not (tmp_path / "fine").exists()
+    with pytest.raises(SystemExit, match="1 runs failed or were skipped: broken"):
+        graph.run_or_list()
+    assert (tmp_path / "fine" / "done").is_file()

@@ -139,12 +139,9 @@ def main():
             for csp in (True, False):
                 table[("csp", "CSP" if csp else "no CSP", seed)] = add(seed, csp, True)
             measures[seed] = study.csp_measures(seed, {csp: study.backbone(seed, csp) for csp in (True, False)})
+    study.run_or_list(args.jobs, args.dry_run)
     if args.dry_run:
-        study.list_runs()
         return
-    failed = study.execute(args.jobs)
-    if failed:
-        raise SystemExit(f"{len(failed)} runs failed or were skipped: " + ", ".join(run.path for run in failed))
     text = ablate_report.markdown(args, table, measures)
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "w") as f:

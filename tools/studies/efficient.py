@@ -180,7 +180,7 @@ def main():
     study = EfficientStudy(args)
     for stage in args.stages:
         getattr(study, stage)(args.seeds)
-    study.run(args)
+    study.run_or_list(args.jobs, args.dry_run)
 
 
 if __name__ == "__main__":

@@ -173,17 +173,6 @@ class Study(RunGraph):
     def spd(on: bool) -> list[str]:
         return [] if on else ["model.spd=False"]
 
-    # running --------------------------------------------------------------------------------------------------------
-
-    def run(self, args) -> None:
-        """What a driver's `main` does once its stages are declared: list them (`--dry-run`) or run them."""
-        if args.dry_run:
-            self.list_runs()
-            return
-        failed = self.execute(args.jobs)
-        if failed:
-            raise SystemExit(f"{len(failed)} runs failed or were skipped: " + ", ".join(r.path for r in failed))
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -205,7 +194,7 @@ def main():
             study.study(args.seeds)
         elif stage == "search":
             study.search()
-    study.run(args)
+    study.run_or_list(args.jobs, args.dry_run)
 
 
 if __name__ == "__main__":
