@@ -9,6 +9,7 @@ import shlex
 import pytest
 
 from tests.helpers.common import run_tool
+from tests.helpers.study_runs import finished_run
 from tools.studies import efficient, efficient_report, rooms
 
 ROOMS = os.path.join(os.path.dirname(efficient.ROOT), "shared", "data", "scannet-rooms")
@@ -65,10 +66,7 @@ def test_tables_pair_runs_of_the_same_seed(tmp_path):
         ("all-csp-plain", 0, 0.6),
         ("all-csp-plain", 1, 0.4),
     ):
-        run = exp / f"ft-{name}-s{seed}"
-        run.mkdir(parents=True)
-        (run / "train.log").write_text(f"Val result: mIoU: {value} mAcc: 0.5 allAcc: 0.5\n")
-        (run / "done").write_text("")
+        finished_run(exp / f"ft-{name}-s{seed}", value)
     text = efficient_report.tables(args(tmp_path, seeds=[0, 1]))
     row = next(line for line in text.splitlines() if line.startswith("| CSP pre-training vs random init"))
     assert "+20.0 / -5.0" in row and "7.5 ± 17.7" in row

@@ -6,13 +6,8 @@ import argparse
 
 import pytest
 
+from tests.helpers.study_runs import finished_run
 from tools.studies import rooms_report, run_results
-
-
-def finished_run(folder, *values):
-    folder.mkdir(parents=True)
-    (folder / "train.log").write_text("".join(f"Val result: mIoU: {v} mAcc: 0.5 allAcc: 0.5\n" for v in values))
-    (folder / "done").write_text("")
 
 
 def test_val_curve_labels_each_evaluation_with_the_step_the_run_reached(tmp_path):
@@ -32,23 +27,16 @@ def test_val_curve_labels_each_evaluation_with_the_step_the_run_reached(tmp_path
 
 def test_last_val_reads_the_last_checkpoint_or_the_plateau_mean(tmp_path):
     for seed, values in ((0, (0.1, 0.2, 0.3)), (1, (0.2, 0.4, 0.2))):
-        run = tmp_path / f"ft-x-s{seed}"
-        run.mkdir()
-        (run / "train.log").write_text("".join(f"Val result: mIoU: {v} mAcc: 0.5 allAcc: 0.5\n" for v in values))
-        (run / "done").write_text("")
+        finished_run(tmp_path / f"ft-x-s{seed}", *values)
     assert run_results.last_val(str(tmp_path), "x", [0, 1, 2]) == pytest.approx([30.0, 20.0])  # seed 2 never ran
     assert run_results.last_val(str(tmp_path), "x", [0, 1], last=2) == pytest.approx([25.0, 30.0])
 
 
 def test_paired_differences_pair_runs_of_the_same_seed(tmp_path):
     for name, seed, value in (("a", 0, 0.3), ("b", 0, 0.1), ("a", 1, 0.2), ("b", 2, 0.4)):
-        run = tmp_path / f"ft-{name}-s{seed}"
-        run.mkdir()
-        (run / "train.log").write_text(f"Val result: mIoU: {value} mAcc: 0.5 allAcc: 0.5\n")
-        (run / "done").write_text("")
-    assert run_results.paired_differences(str(tmp_path), "a", "b", [0, 1, 2]) == pytest.approx(
-        [20.0]
-    )  # seeds 1, 2 unpaired
+        finished_run(tmp_path / f"ft-{name}-s{seed}", value)
+    paired = run_results.paired_differences(str(tmp_path), "a", "b", [0, 1, 2])
+    assert paired == pytest.approx([20.0])  # seeds 1 and 2 have no partner
 
 
 def test_the_rooms_report_pairs_the_ablation_rows_of_each_seed(tmp_path):
